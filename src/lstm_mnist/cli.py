@@ -1,0 +1,72 @@
+"""``python train.py fit|validate|test|predict``: LightningCLI with this project's defaults.
+
+The CLI does the wiring (configs, Trainer, logger, checkpoints); the module and the data
+take plain arguments. Problems with the user's input end the run with one line on stderr
+and exit code 1.
+"""
+
+import sys
+from pathlib import Path
+
+from lightning.pytorch.callbacks import LearningRateMonitor
+from lightning.pytorch.cli import LightningCLI
+
+from lstm_mnist.checkpoints import LatestCheckpoint, best_checkpoint
+from lstm_mnist.data import MNISTDataModule
+from lstm_mnist.errors import UserInputError
+from lstm_mnist.lit_module import LitLSTMClassifier
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
+
+
+def trainer_defaults() -> dict:
+    """Settings every config starts from; a config or the command line can override each."""
+    return {
+        "accelerator": "auto",
+        "devices": "auto",
+        # Validate every 50 training steps, counted across epoch boundaries.
+        "val_check_interval": 50,
+        "check_val_every_n_epoch": None,
+        "log_every_n_steps": 50,
+        "callbacks": [best_checkpoint(), LatestCheckpoint(), LearningRateMonitor(logging_interval="step")],
+    }
+
+
+class LSTMMNISTCLI(LightningCLI):
+    def after_fit(self) -> None:
+        """Tell people where to look once training ends."""
+        trainer = self.trainer
+        if not trainer.is_global_zero:
+            return
+        best = trainer.checkpoint_callback
+        latest = next((c for c in trainer.callbacks if isinstance(c, LatestCheckpoint)), None)
+        score = f"{best.best_model_score:.4f}" if best is not None and best.best_model_score is not None else "n/a"
+        lines = [
+            "",
+            f"best val/acc:     {score}",
+            f"best checkpoint:  {best.best_model_path if best else 'none'}",
+            f"last checkpoint:  {latest.last_model_path if latest else 'none'}",
+            f"logs:             {trainer.log_dir}",
+            f"watch with:       tensorboard --logdir {Path(trainer.log_dir).parent}",
+        ]
+        print("\n".join(lines))
+
+
+def main(args: list[str] | None = None) -> None:
+    parser_kwargs = {}
+    if DEFAULT_CONFIG.is_file():
+        # configs/default.yaml is the base of every run; --config files and flags override it.
+        parser_kwargs = {name: {"default_config_files": [str(DEFAULT_CONFIG)]} for name in SUBCOMMANDS}
+    try:
+        LSTMMNISTCLI(
+            LitLSTMClassifier,
+            MNISTDataModule,
+            trainer_defaults=trainer_defaults(),
+            seed_everything_default=42,
+            parser_kwargs=parser_kwargs,
+            auto_configure_optimizers=False,
+            args=args,
+        )
+    except UserInputError as error:
+        sys.exit(f"error: {error}")

@@ -1,0 +1,192 @@
+"""MNIST as in-memory tensors: IDX files -> uint8 tensors -> float tensors -> batches.
+
+The four IDX files are read once with torchvision's reader and kept as tensors; no image
+goes through PIL per sample. ``setup`` is idempotent, so Lightning may call it for every
+stage of a run without reading the files again.
+"""
+
+import os
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch import Tensor
+from torchvision.datasets import MNIST
+from torchvision.datasets.mnist import read_image_file, read_label_file
+
+from lstm_mnist.batches import TensorBatches
+from lstm_mnist.errors import UserInputError
+
+DATA_DIR_VARIABLE = "LSTM_MNIST_DATA_DIR"
+TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+IMAGE_SIZE = 28
+NUM_CLASSES = 10
+
+
+def default_data_dir() -> str:
+    """``$LSTM_MNIST_DATA_DIR`` when set (offline machines, CI), else ``data``."""
+    return os.environ.get(DATA_DIR_VARIABLE) or "data"
+
+
+def raw_folder(data_dir: str | Path) -> Path:
+    """Where torchvision keeps the uncompressed IDX files under ``data_dir``."""
+    return Path(data_dir) / "MNIST" / "raw"
+
+
+def missing_files(data_dir: str | Path) -> list[str]:
+    folder = raw_folder(data_dir)
+    return [name for name in TRAIN_FILES + TEST_FILES if not (folder / name).is_file()]
+
+
+def read_idx_pair(images_path: Path, labels_path: Path) -> tuple[Tensor, Tensor]:
+    """Read one images/labels pair of IDX files, checking what torchvision's reader does not."""
+    tensors = []
+    for path, reader in ((images_path, read_image_file), (labels_path, read_label_file)):
+        try:
+            tensors.append(reader(str(path)))
+        except (AssertionError, KeyError, RuntimeError, ValueError, IndexError) as error:
+            detail = f" ({error})" if str(error) else ""
+            raise UserInputError(
+                f"{path} is not a valid MNIST IDX file{detail}: replace it with the original file"
+            ) from error
+    images, labels = tensors
+    if tuple(images.shape[1:]) != (IMAGE_SIZE, IMAGE_SIZE):
+        raise UserInputError(
+            f"{images_path} holds images of {'x'.join(map(str, images.shape[1:]))} pixels, "
+            f"not {IMAGE_SIZE}x{IMAGE_SIZE}: replace it with the original MNIST file"
+        )
+    if len(images) != len(labels):
+        raise UserInputError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels: "
+            "replace them with the original MNIST files"
+        )
+    if len(labels) and int(labels.max()) >= NUM_CLASSES:
+        raise UserInputError(f"{labels_path} holds labels outside 0-9: replace it with the original MNIST file")
+    return images, labels
+
+
+def to_float(images: Tensor) -> Tensor:
+    """uint8 pixels 0-255 -> float32 in [0, 1], the range ``ToTensor`` gives."""
+    return images.to(torch.float32).div_(255.0)
+
+
+class MNISTDataModule(L.LightningDataModule):
+    """MNIST's 60k training images split into train and validation, and the official 10k test set.
+
+    Args:
+        data_dir: folder holding ``MNIST/raw/`` (defaults to ``$LSTM_MNIST_DATA_DIR`` or ``data``).
+        download: fetch the files into ``data_dir`` when they are missing.
+        batch_size: training batch size.
+        eval_batch_size: batch size for validation, test and predict (no gradients, so large is cheap).
+        val_size: images held out of the 60k training images for validation.
+        split_seed: seeds the train/validation split, independent of the training seed.
+        shuffle_seed: seeds the order of training batches (each epoch ``shuffle_seed + epoch``).
+        num_workers: 0 cuts batches from the in-memory tensors in the main process (fastest:
+            there is no per-sample work to spread); a positive number uses a torch DataLoader
+            with that many worker processes instead.
+        data_on_device: keep the whole dataset on the accelerator and cut batches there.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        download: bool = True,
+        batch_size: int = 50,
+        eval_batch_size: int = 1000,
+        val_size: int = 5000,
+        split_seed: int = 42,
+        shuffle_seed: int = 0,
+        num_workers: int = 0,
+        data_on_device: bool = True,
+    ) -> None:
+        super().__init__()
+        self.data_dir = data_dir or default_data_dir()
+        self.download = download
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.val_size = val_size
+        self.split_seed = split_seed
+        self.shuffle_seed = shuffle_seed
+        self.num_workers = num_workers
+        self.data_on_device = data_on_device
+        self.splits: dict[str, tuple[Tensor, Tensor]] = {}
+
+    def prepare_data(self) -> None:
+        """Download only (Lightning calls this on one process per node)."""
+        missing = missing_files(self.data_dir)
+        if not missing:
+            return
+        if self.download:
+            try:
+                MNIST(self.data_dir, train=True, download=True)
+                MNIST(self.data_dir, train=False, download=True)
+            except (RuntimeError, OSError):
+                pass  # offline: the message below says what to do
+            missing = missing_files(self.data_dir)
+        if missing:
+            raise UserInputError(
+                f"MNIST not found in {raw_folder(self.data_dir).resolve()}: it needs the four files "
+                f"{', '.join(TRAIN_FILES + TEST_FILES)} (missing: {', '.join(missing)}); "
+                f"point --data.data_dir or ${DATA_DIR_VARIABLE} at a folder holding MNIST/raw/"
+                + ("" if self.download else ", or allow --data.download true")
+            )
+
+    def setup(self, stage: str | None = None) -> None:
+        """Read the files once and split them; later calls return at once."""
+        if self.splits:
+            return
+        if self.val_size < 1:
+            raise UserInputError(f"--data.val_size must be at least 1, got {self.val_size}")
+        if missing_files(self.data_dir):  # called without a Trainer (a notebook, a test)
+            self.prepare_data()
+        folder = raw_folder(self.data_dir)
+        train_images, train_labels = read_idx_pair(folder / TRAIN_FILES[0], folder / TRAIN_FILES[1])
+        test_images, test_labels = read_idx_pair(folder / TEST_FILES[0], folder / TEST_FILES[1])
+        if self.val_size >= len(train_images):
+            raise UserInputError(
+                f"--data.val_size {self.val_size} leaves no training images out of {len(train_images)}"
+            )
+        order = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(self.split_seed))
+        val_index, train_index = order[: self.val_size], order[self.val_size :]
+        train_images = to_float(train_images)
+        self.splits = {
+            "train": (train_images[train_index], train_labels[train_index]),
+            "val": (train_images[val_index], train_labels[val_index]),
+            "test": (to_float(test_images), test_labels),
+        }
+
+    def _device(self) -> torch.device:
+        if self.data_on_device and self.trainer is not None:
+            return self.trainer.strategy.root_device
+        return torch.device("cpu")
+
+    def _loader(self, split: str, batch_size: int, shuffle: bool):
+        images, labels = self.splits[split]
+        rank, world_size = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        if self.num_workers > 0:
+            # Lightning adds a DistributedSampler to this loader itself under DDP.
+            dataset = torch.utils.data.TensorDataset(images, labels)
+            return torch.utils.data.DataLoader(
+                dataset, batch_size=batch_size, shuffle=shuffle, num_workers=self.num_workers,
+                persistent_workers=True,
+            )
+        device = self._device()
+        if images.device != device:
+            images, labels = images.to(device), labels.to(device)
+            self.splits[split] = (images, labels)
+        return TensorBatches(
+            (images, labels), batch_size, shuffle=shuffle, seed=self.shuffle_seed, rank=rank, world_size=world_size
+        )
+
+    def train_dataloader(self):
+        return self._loader("train", self.batch_size, shuffle=True)
+
+    def val_dataloader(self):
+        return self._loader("val", self.eval_batch_size, shuffle=False)
+
+    def test_dataloader(self):
+        return self._loader("test", self.eval_batch_size, shuffle=False)
+
+    def predict_dataloader(self):
+        return self._loader("test", self.eval_batch_size, shuffle=False)

@@ -1,0 +1,128 @@
+"""The training recipe around the network: loss, metrics, optimizer, schedule and logging."""
+
+from typing import Literal
+
+import lightning as L
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+from torchmetrics import MaxMetric, MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+
+from lstm_mnist.data import NUM_CLASSES
+from lstm_mnist.model import LSTMClassifier
+
+# Mean and standard deviation of MNIST's 60k training pixels in [0, 1].
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+class LitLSTMClassifier(L.LightningModule):
+    """Trains :class:`LSTMClassifier` with cross-entropy and Adam.
+
+    Input standardisation lives here rather than in the data so that a checkpoint alone
+    says how to read raw pixels in [0, 1]: test, predict and ``load_from_checkpoint`` need
+    no config to get it right.
+
+    Args:
+        hidden_size, num_layers, dropout, bidirectional: the LSTM (see ``LSTMClassifier``).
+        normalize_input: standardise pixels with MNIST's mean and std before the LSTM.
+        lr: Adam's learning rate; the peak rate when ``schedule`` is ``one_cycle``.
+        weight_decay: Adam's L2 penalty.
+        schedule: ``constant`` keeps ``lr``; ``one_cycle`` warms up to it and anneals to ~0
+            over the whole run, stepped every batch.
+        warmup_fraction: share of the run spent warming up (``one_cycle`` only).
+    """
+
+    def __init__(
+        self,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        normalize_input: bool = True,
+        lr: float = 5e-3,
+        weight_decay: float = 0.0,
+        schedule: Literal["constant", "one_cycle"] = "one_cycle",
+        warmup_fraction: float = 0.25,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = LSTMClassifier(
+            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, bidirectional=bidirectional
+        )
+        self.train_acc = MulticlassAccuracy(NUM_CLASSES, average="micro")
+        self.val_acc = MulticlassAccuracy(NUM_CLASSES, average="micro")
+        self.test_acc = MulticlassAccuracy(NUM_CLASSES, average="micro")
+        self.val_loss = MeanMetric()
+        self.test_loss = MeanMetric()
+        self.val_acc_best = MaxMetric()
+        self.val_acc_best.persistent(True)  # kept in checkpoints, so a resumed run remembers its best
+
+    def prepare(self, images: Tensor) -> Tensor:
+        """Raw pixels in [0, 1] -> what the LSTM was trained on."""
+        images = images.float()
+        if self.hparams.normalize_input:
+            images = (images - MNIST_MEAN) / MNIST_STD
+        return images
+
+    def forward(self, images: Tensor) -> Tensor:
+        """Logits ``[batch, 10]`` for raw images in [0, 1], ``[batch, 28, 28]`` or ``[batch, 1, 28, 28]``."""
+        return self.net(self.prepare(images))
+
+    def logits_after_each_row(self, images: Tensor) -> Tensor:
+        return self.net.logits_after_each_row(self.prepare(images))
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        images, labels = batch
+        logits = self(images)
+        loss = F.cross_entropy(logits, labels)
+        self.train_acc(logits, labels)
+        self.log("train/loss", loss, prog_bar=True)
+        self.log("train/acc", self.train_acc, on_step=True, on_epoch=False)
+        return loss
+
+    def _evaluate(self, batch: tuple[Tensor, Tensor], loss_metric: MeanMetric, acc_metric: MulticlassAccuracy) -> None:
+        images, labels = batch
+        logits = self(images)
+        loss_metric.update(F.cross_entropy(logits, labels), weight=len(labels))
+        acc_metric.update(logits, labels)
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.val_loss, self.val_acc)
+
+    def on_validation_epoch_end(self) -> None:
+        accuracy = self.val_acc.compute()
+        self.log("val/loss", self.val_loss.compute())
+        self.log("val/acc", accuracy, prog_bar=True)
+        if not self.trainer.sanity_checking:  # the best counts real validations only
+            self.val_acc_best.update(accuracy)
+            self.log("val/acc_best", self.val_acc_best.compute())
+        self.val_loss.reset()
+        self.val_acc.reset()
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.test_loss, self.test_acc)
+
+    def on_test_epoch_end(self) -> None:
+        self.log("test/loss", self.test_loss.compute())
+        self.log("test/acc", self.test_acc.compute())
+        self.test_loss.reset()
+        self.test_acc.reset()
+
+    def predict_step(self, batch, batch_idx: int) -> dict[str, Tensor]:
+        """The predicted class and the probability of every class for each image."""
+        images = batch[0] if isinstance(batch, (tuple, list)) else batch
+        probabilities = self(images).softmax(dim=-1)
+        return {"prediction": probabilities.argmax(dim=-1), "probabilities": probabilities}
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        if self.hparams.schedule == "constant":
+            return optimizer
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=self.hparams.lr,
+            total_steps=self.trainer.estimated_stepping_batches,
+            pct_start=self.hparams.warmup_fraction,
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
