@@ -133,28 +133,29 @@ class MNISTDataModule(L.LightningDataModule):
             )
 
     def setup(self, stage: str | None = None) -> None:
-        """Read the files once and split them; later calls return at once."""
-        if self.splits:
-            return
-        if self.val_size < 1:
-            raise UserInputError(f"--data.val_size must be at least 1, got {self.val_size}")
+        """Read the files a stage needs, once; later calls return at once.
+
+        ``test`` and ``predict`` read only the 10k test files, so they do not depend on how a
+        training run split its 60k images.
+        """
         if missing_files(self.data_dir):  # called without a Trainer (a notebook, a test)
             self.prepare_data()
         folder = raw_folder(self.data_dir)
-        train_images, train_labels = read_idx_pair(folder / TRAIN_FILES[0], folder / TRAIN_FILES[1])
-        test_images, test_labels = read_idx_pair(folder / TEST_FILES[0], folder / TEST_FILES[1])
-        if self.val_size >= len(train_images):
-            raise UserInputError(
-                f"--data.val_size {self.val_size} leaves no training images out of {len(train_images)}"
-            )
-        order = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(self.split_seed))
-        val_index, train_index = order[: self.val_size], order[self.val_size :]
-        train_images = to_float(train_images)
-        self.splits = {
-            "train": (train_images[train_index], train_labels[train_index]),
-            "val": (train_images[val_index], train_labels[val_index]),
-            "test": (to_float(test_images), test_labels),
-        }
+        if stage in (None, "fit", "validate") and "train" not in self.splits:
+            images, labels = read_idx_pair(folder / TRAIN_FILES[0], folder / TRAIN_FILES[1])
+            if not 1 <= self.val_size < len(images):
+                raise UserInputError(
+                    f"--data.val_size must be between 1 and {len(images) - 1} (the training images "
+                    f"in {folder}), got {self.val_size}"
+                )
+            order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.split_seed))
+            val_index, train_index = order[: self.val_size], order[self.val_size :]
+            images = to_float(images)
+            self.splits["train"] = (images[train_index], labels[train_index])
+            self.splits["val"] = (images[val_index], labels[val_index])
+        if stage in (None, "test", "predict") and "test" not in self.splits:
+            images, labels = read_idx_pair(folder / TEST_FILES[0], folder / TEST_FILES[1])
+            self.splits["test"] = (to_float(images), labels)
 
     def _device(self) -> torch.device:
         if self.data_on_device and self.trainer is not None:

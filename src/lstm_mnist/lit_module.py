@@ -10,6 +10,7 @@ from torchmetrics import MaxMetric, MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from lstm_mnist.data import NUM_CLASSES
+from lstm_mnist.errors import UserInputError
 from lstm_mnist.model import LSTMClassifier
 
 # Mean and standard deviation of MNIST's 60k training pixels in [0, 1].
@@ -81,6 +82,16 @@ class LitLSTMClassifier(L.LightningModule):
         self.log("train/acc", self.train_acc, on_step=True, on_epoch=False)
         return loss
 
+    def on_train_start(self) -> None:
+        scheduler = self.lr_schedulers()
+        if self.hparams.schedule == "one_cycle" and scheduler.total_steps != self.trainer.estimated_stepping_batches:
+            # Only possible when resuming: the schedule was planned for the original run's length.
+            raise UserInputError(
+                f"the checkpoint's one-cycle schedule spans {scheduler.total_steps} steps but this run plans "
+                f"{self.trainer.estimated_stepping_batches}: resume with the --trainer.max_epochs the run "
+                "started with (a one-cycle run cannot be extended)"
+            )
+
     def _evaluate(self, batch: tuple[Tensor, Tensor], loss_metric: MeanMetric, acc_metric: MulticlassAccuracy) -> None:
         images, labels = batch
         logits = self(images)
@@ -92,6 +103,9 @@ class LitLSTMClassifier(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         accuracy = self.val_acc.compute()
+        # Lightning would file these under the step before the optimizer step that triggered the
+        # validation (49, 99, ...); a metric named "step" sets the x-axis to steps taken (50, 100, ...).
+        self.log("step", float(self.global_step))
         self.log("val/loss", self.val_loss.compute())
         self.log("val/acc", accuracy, prog_bar=True)
         if not self.trainer.sanity_checking:  # the best counts real validations only

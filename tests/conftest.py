@@ -1,0 +1,69 @@
+"""Shared helpers: tiny MNIST-format IDX files, running the CLI as a user would, reading events."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA_DIR = os.environ.get("LSTM_MNIST_DATA_DIR")
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array in the IDX format MNIST ships in (magic 0x08 = unsigned byte)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+def digit_like_images(labels: np.ndarray, seed: int) -> np.ndarray:
+    """Noise with a bright bar at a row that depends on the label, so a model can learn it."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 60, size=(len(labels), 28, 28), dtype=np.uint8)
+    for image, label in zip(images, labels):
+        image[4 + 2 * label, 4:24] = 255
+    return images
+
+
+def make_tiny_mnist(data_dir: Path, train: int = 600, test: int = 200) -> Path:
+    """``data_dir/MNIST/raw`` with the four files MNIST ships, holding ``train`` and ``test`` images."""
+    raw = data_dir / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for prefix, count, seed in (("train", train, 0), ("t10k", test, 1)):
+        labels = np.arange(count, dtype=np.uint8) % 10
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", digit_like_images(labels, seed))
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> Path:
+    return make_tiny_mnist(tmp_path_factory.mktemp("tiny_data"))
+
+
+# Small enough to train in seconds, large enough for validations at steps 50 and 100.
+TINY_ARGS = ["--data.batch_size", "5", "--data.val_size", "100", "--data.eval_batch_size", "50"]
+
+
+def run_cli(*args: str, data_dir: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """``python train.py ARGS`` in a new process, as a user runs it."""
+    env = dict(os.environ)
+    env.pop("LSTM_MNIST_DATA_DIR", None)
+    if data_dir is not None:
+        env["LSTM_MNIST_DATA_DIR"] = str(data_dir)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"train.py {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}")
+    return result
+
+
+def read_scalars(log_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar in a run's TensorBoard events, as ``tag -> [(step, value), ...]``."""
+    events = EventAccumulator(str(log_dir), size_guidance={"scalars": 0})
+    events.Reload()
+    return {tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}

@@ -1,0 +1,114 @@
+"""The CLI as a user runs it: train on tiny data, then open what the run wrote."""
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from conftest import TINY_ARGS, read_scalars, run_cli
+
+import lstm_mnist
+from lstm_mnist.data import MNISTDataModule
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_data, tmp_path_factory):
+    """One epoch of ``fit`` on tiny data: 500 training images in batches of 5 = 100 steps."""
+    root = tmp_path_factory.mktemp("fit")
+    result = run_cli("fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.default_root_dir", str(root), data_dir=tiny_data)
+    return root / "lightning_logs" / "version_0", result
+
+
+def only(paths):
+    paths = list(paths)
+    assert len(paths) == 1, paths
+    return paths[0]
+
+
+def test_fit_validates_every_50_steps_and_logs_the_metric_names(fitted):
+    run_dir, _ = fitted
+    scalars = read_scalars(run_dir)
+    assert [step for step, _ in scalars["val/acc"]] == [50, 100]
+    assert [step for step, _ in scalars["val/acc_best"]] == [50, 100]
+    assert {"train/loss", "train/acc", "val/loss"} <= scalars.keys()
+    best = [value for _, value in scalars["val/acc_best"]]
+    assert best[1] == max(value for _, value in scalars["val/acc"])
+
+
+def test_fit_keeps_best_and_last_checkpoints_and_the_config(fitted):
+    run_dir, result = fitted
+    best = only((run_dir / "checkpoints").glob("best-*.ckpt"))
+    last = run_dir / "checkpoints" / "last.ckpt"
+    assert last.is_file()
+    assert f"best checkpoint:  {best}" in result.stdout
+    assert f"last checkpoint:  {last}" in result.stdout
+    assert f"tensorboard --logdir {run_dir.parent}" in result.stdout
+    # last.ckpt holds the end of training, not the best step
+    assert torch.load(last, weights_only=True)["global_step"] == 100
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    # no --config given: configs/default.yaml applied, the flags on top of it
+    assert config["model"]["schedule"] == "one_cycle" and config["trainer"]["gradient_clip_val"] == 1.0
+    assert config["data"]["batch_size"] == 5
+    assert config["trainer"]["val_check_interval"] == 50 and config["trainer"]["check_val_every_n_epoch"] is None
+
+
+def test_test_in_a_new_process_reproduces_the_accuracy(fitted, tiny_data):
+    run_dir, _ = fitted
+    best = only((run_dir / "checkpoints").glob("best-*.ckpt"))
+    root = run_dir.parent.parent
+    run_cli("test", "--ckpt_path", str(best), "--trainer.default_root_dir", str(root), data_dir=tiny_data)
+    test_acc = read_scalars(root / "lightning_logs" / "version_1")["test/acc"][0][1]
+
+    # The same checkpoint scored here in plain PyTorch, with no config.
+    model = lstm_mnist.LitLSTMClassifier.load_from_checkpoint(best, map_location="cpu").eval()
+    data = MNISTDataModule(data_dir=str(tiny_data), val_size=100)
+    data.setup()
+    with torch.inference_mode():
+        for split in ("test", "val"):
+            images, labels = data.splits[split]
+            accuracy = (model(images).argmax(dim=1) == labels).float().mean().item()
+            if split == "test":
+                assert accuracy == pytest.approx(test_acc, abs=1e-6)
+    # and the best validation accuracy the checkpoint was chosen for
+    best_val = max(value for _, value in read_scalars(run_dir)["val/acc"])
+    assert accuracy == pytest.approx(best_val, abs=1e-6)
+
+
+def test_fit_resumes_from_last_checkpoint(tiny_data, tmp_path):
+    constant = [*TINY_ARGS, "--model.schedule", "constant", "--trainer.default_root_dir", str(tmp_path)]
+    run_cli("fit", *constant, "--trainer.max_epochs", "1", data_dir=tiny_data)
+    last = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    run_cli("fit", *constant, "--trainer.max_epochs", "2", "--ckpt_path", str(last), data_dir=tiny_data)
+    resumed_dir = tmp_path / "lightning_logs" / "version_1"
+    assert [step for step, _ in read_scalars(resumed_dir)["val/acc"]] == [150, 200]
+    assert torch.load(resumed_dir / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 200
+
+
+def test_extending_a_finished_one_cycle_run_is_refused(fitted, tiny_data, tmp_path):
+    run_dir, _ = fitted
+    last = run_dir / "checkpoints" / "last.ckpt"
+    result = run_cli(
+        "fit", *TINY_ARGS, "--trainer.max_epochs", "2", "--ckpt_path", str(last),
+        "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data, check=False,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: the checkpoint's one-cycle schedule spans 100 steps but this run plans 200" in result.stderr
+
+
+def test_load_from_checkpoint_gives_a_model_ready_for_eval(fitted):
+    run_dir, _ = fitted
+    model = lstm_mnist.LitLSTMClassifier.load_from_checkpoint(run_dir / "checkpoints" / "last.ckpt", map_location="cpu")
+    model.eval()
+    assert model.hparams.hidden_size == 64
+    with torch.inference_mode():
+        probabilities = model(torch.rand(2, 1, 28, 28)).softmax(dim=1)
+    torch.testing.assert_close(probabilities.sum(dim=1), torch.ones(2))
+
+
+def test_seed_config_is_the_reference_recipe(tmp_path, tiny_data):
+    result = run_cli("fit", "--config", "configs/seed.yaml", "--print_config")
+    config = yaml.safe_load(result.stdout)
+    assert config["model"]["lr"] == 0.001 and config["model"]["schedule"] == "constant"
+    assert config["model"]["hidden_size"] == 64 and config["model"]["normalize_input"] is False
+    assert config["trainer"]["gradient_clip_val"] is None and config["trainer"]["max_epochs"] == 3
+    assert config["data"]["batch_size"] == 50 and config["data"]["val_size"] == 1000
