@@ -56,7 +56,6 @@ class LitLSTMClassifier(L.LightningModule):
             bidirectional=bidirectional,
             forget_bias=forget_bias,
         )
-        # Our own tensors go in: skipping the argument checks saves a device sync every step.
         # Our own tensors go in: skipping the argument checks saves device syncs.
         self.val_acc = MulticlassAccuracy(NUM_CLASSES, average="micro", validate_args=False)
         self.test_acc = MulticlassAccuracy(NUM_CLASSES, average="micro", validate_args=False)
