@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 from conftest import TINY_ARGS, read_scalars, run_cli
 
 import lstm_mnist
@@ -15,7 +17,10 @@ from lstm_mnist.data import MNISTDataModule
 def fitted(tiny_data, tmp_path_factory):
     """One epoch of ``fit`` on tiny data: 500 training images in batches of 5 = 100 steps."""
     root = tmp_path_factory.mktemp("fit")
-    result = run_cli("fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.default_root_dir", str(root), data_dir=tiny_data)
+    result = run_cli(
+        "fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--pictures.every_n_validations", "1",
+        "--trainer.default_root_dir", str(root), data_dir=tiny_data,
+    )
     return root / "lightning_logs" / "version_0", result
 
 
@@ -33,6 +38,24 @@ def test_fit_validates_every_50_steps_and_logs_the_metric_names(fitted):
     assert {"train/loss", "train/acc", "val/loss"} <= scalars.keys()
     best = [value for _, value in scalars["val/acc_best"]]
     assert best[1] == max(value for _, value in scalars["val/acc"])
+
+
+def test_fit_draws_pictures_and_fills_the_hparams_tab(fitted):
+    run_dir, result = fitted
+    events = EventAccumulator(str(run_dir), size_guidance={"images": 0})
+    events.Reload()
+    images = events.Tags()["images"]
+    for stage in ("val", "test"):  # validation pictures, and the test of the best checkpoint after fit
+        for name in ("confusion_matrix", "misclassified", "answer_forms"):
+            assert f"{stage}/{name}" in images
+    assert [image.step for image in events.Images("val/confusion_matrix")] == [50, 100]
+    experiment = HParamsPluginData.FromString(events.PluginTagToContent("hparams")["_hparams_/experiment"]).experiment
+    assert [metric.name.tag for metric in experiment.metric_infos] == ["val/acc_best", "test/acc"]
+    assert {"hidden_size", "lr", "schedule"} <= {info.name for info in experiment.hparam_infos}
+    scalars = read_scalars(run_dir)
+    assert "hp_metric" not in scalars
+    test_acc = scalars["test/acc"][0][1]
+    assert f"its test/acc:     {test_acc:.4f}" in result.stdout
 
 
 def test_fit_keeps_best_and_last_checkpoints_and_the_config(fitted):

@@ -8,8 +8,11 @@ and exit code 1.
 import sys
 from pathlib import Path
 
+from jsonargparse import Namespace
 from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.cli import LightningCLI
+
+from lstm_mnist.callbacks import TensorBoardPictures
 
 from lstm_mnist.checkpoints import LatestCheckpoint, best_checkpoint
 from lstm_mnist.data import MNISTDataModule
@@ -29,22 +32,47 @@ def trainer_defaults() -> dict:
         "val_check_interval": 50,
         "check_val_every_n_epoch": None,
         "log_every_n_steps": 50,
-        "callbacks": [best_checkpoint(), LatestCheckpoint(), LearningRateMonitor(logging_interval="step")],
+        "callbacks": [
+            best_checkpoint(),
+            LatestCheckpoint(),
+            LearningRateMonitor(logging_interval="step"),
+        ],
     }
 
 
 class LSTMMNISTCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser) -> None:
+        # A configurable callback: --pictures.every_n_validations N
+        parser.add_lightning_class_args(TensorBoardPictures, "pictures")
+
+    def before_instantiate_classes(self) -> None:
+        """Lightning's own TensorBoard logger, without its placeholder ``hp_metric`` scalar.
+
+        The HPARAMS tab gets ``val/acc_best`` and ``test/acc`` instead (see callbacks.py).
+        """
+        trainer = (self.config[self.subcommand] if self.subcommand else self.config).trainer
+        if trainer.logger in (None, True):
+            trainer.logger = Namespace(
+                class_path="lightning.pytorch.loggers.TensorBoardLogger",
+                init_args=Namespace(save_dir=trainer.default_root_dir or ".", default_hp_metric=False),
+            )
+
     def after_fit(self) -> None:
-        """Tell people where to look once training ends."""
+        """Score the best checkpoint on the test set, then tell people where to look."""
         trainer = self.trainer
+        best = trainer.checkpoint_callback
+        test_acc = "n/a"
+        if best is not None and best.best_model_path and not trainer.interrupted:
+            results = trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best.best_model_path, verbose=False)
+            test_acc = f"{results[0]['test/acc']:.4f}"
         if not trainer.is_global_zero:
             return
-        best = trainer.checkpoint_callback
         latest = next((c for c in trainer.callbacks if isinstance(c, LatestCheckpoint)), None)
         score = f"{best.best_model_score:.4f}" if best is not None and best.best_model_score is not None else "n/a"
         lines = [
             "",
             f"best val/acc:     {score}",
+            f"its test/acc:     {test_acc}",
             f"best checkpoint:  {best.best_model_path if best else 'none'}",
             f"last checkpoint:  {latest.last_model_path if latest else 'none'}",
             f"logs:             {trainer.log_dir}",

@@ -1,0 +1,189 @@
+"""Pictures in TensorBoard: where the model errs, which digits it confuses, how its answer forms.
+
+Drawn every ``every_n_validations`` validations and once at test, with matplotlib through
+Lightning's TensorBoard logger. Collecting what a picture needs costs nothing on the
+validations that draw none.
+"""
+
+import lightning as L
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+from torch import Tensor
+from torch.utils.tensorboard.summary import hparams
+
+from lstm_mnist.data import NUM_CLASSES
+
+# Scalars that the HPARAMS tab shows beside each run's hyperparameters.
+HPARAM_METRICS = ("val/acc_best", "test/acc")
+
+
+def pyplot():
+    """matplotlib, imported on the first drawing: it adds half a second to every start-up otherwise."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: draw into memory
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
+
+
+def confusion_figure(confusion: Tensor):
+    """A 10x10 confusion matrix with the count in every cell (rows: true digit, columns: predicted)."""
+    figure, axes = pyplot().subplots(figsize=(5.5, 5))
+    shade = confusion.log1p()  # so that a handful of errors still shows beside a thousand hits
+    axes.imshow(shade.numpy(), cmap="Blues")
+    for true in range(NUM_CLASSES):
+        for predicted in range(NUM_CLASSES):
+            count = int(confusion[true, predicted])
+            if count:
+                colour = "white" if shade[true, predicted] > shade.max() / 2 else "black"
+                axes.text(predicted, true, str(count), ha="center", va="center", fontsize=7, color=colour)
+    axes.set(xlabel="predicted", ylabel="true", xticks=range(10), yticks=range(10))
+    figure.tight_layout()
+    return figure
+
+
+def misclassified_figure(images: Tensor, labels: Tensor, predictions: Tensor, columns: int = 8):
+    """A grid of wrongly classified digits titled ``true -> predicted``."""
+    rows = max(1, -(-len(images) // columns))
+    figure, grid = pyplot().subplots(rows, columns, figsize=(columns * 1.1, rows * 1.25), squeeze=False)
+    for index, axes in enumerate(grid.flat):
+        axes.axis("off")
+        if index < len(images):
+            axes.imshow(images[index].numpy(), cmap="gray", vmin=0, vmax=1)
+            axes.set_title(f"{int(labels[index])} -> {int(predictions[index])}", fontsize=8, color="red")
+    figure.tight_layout()
+    return figure
+
+
+def answer_forms_figure(true_class_probability: Tensor):
+    """Probability of the true digit after each row read, one line per digit (``[10, rows]``)."""
+    figure, axes = pyplot().subplots(figsize=(6.5, 4))
+    rows = torch.arange(1, true_class_probability.shape[1] + 1)
+    for digit in range(NUM_CLASSES):
+        axes.plot(rows.numpy(), true_class_probability[digit].numpy(), label=str(digit))
+    axes.set(xlabel="rows read", ylabel="probability of the true digit", ylim=(0, 1.02), xlim=(1, int(rows[-1])))
+    axes.legend(title="digit", ncol=2, fontsize=7)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+class TensorBoardPictures(L.Callback):
+    """Confusion matrix, misclassified digits and "how the answer forms", plus the HPARAMS entry.
+
+    Args:
+        every_n_validations: draw at every n-th validation during fit (1 draws at all of them;
+            each drawing costs about a tenth of a second).
+        max_misclassified: digits shown in the grid.
+    """
+
+    def __init__(self, every_n_validations: int = 10, max_misclassified: int = 32) -> None:
+        self.every_n_validations = every_n_validations
+        self.max_misclassified = max_misclassified
+        self._validations = 0
+        self._drawing = False
+
+    @staticmethod
+    def _writer(trainer: L.Trainer):
+        logger = trainer.logger
+        return logger.experiment if isinstance(logger, TensorBoardLogger) and trainer.is_global_zero else None
+
+    def _start(self, trainer: L.Trainer) -> None:
+        self._confusion = torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.long)
+        self._wrong: list[tuple[Tensor, Tensor, Tensor]] = []
+        self._row_probability = torch.zeros(NUM_CLASSES, 0)
+        self._per_digit: list[Tensor] = []
+        self._counts = torch.zeros(NUM_CLASSES)
+
+    def _collect(self, pl_module: L.LightningModule, batch: tuple[Tensor, Tensor]) -> None:
+        images, labels = batch
+        with torch.inference_mode():
+            row_logits = pl_module.logits_after_each_row(images)  # [batch, rows, classes]
+            # One-directional, the last row's scores are the model's answer; bidirectional, they are not.
+            final = pl_module(images) if pl_module.hparams.bidirectional else row_logits[:, -1]
+        predictions = final.argmax(dim=1)
+        labels_cpu, predictions_cpu = labels.cpu(), predictions.cpu()
+        self._confusion += torch.bincount(
+            labels_cpu * NUM_CLASSES + predictions_cpu, minlength=NUM_CLASSES * NUM_CLASSES
+        ).view(NUM_CLASSES, NUM_CLASSES)
+        wrong = (labels_cpu != predictions_cpu).nonzero().flatten()
+        taken = sum(len(w[0]) for w in self._wrong)
+        wrong = wrong[: max(0, self.max_misclassified - taken)]
+        if len(wrong):
+            self._wrong.append((images[wrong.to(images.device)].cpu(), labels_cpu[wrong], predictions_cpu[wrong]))
+        true_probability = row_logits.softmax(dim=-1).gather(
+            2, labels.view(-1, 1, 1).expand(-1, row_logits.shape[1], 1)
+        ).squeeze(2).float().cpu()  # [batch, rows]
+        self._per_digit.append(torch.zeros(NUM_CLASSES, row_logits.shape[1]).index_add_(0, labels_cpu, true_probability))
+        self._counts += torch.bincount(labels_cpu, minlength=NUM_CLASSES)
+
+    def _draw(self, trainer: L.Trainer, prefix: str) -> None:
+        writer = self._writer(trainer)
+        if writer is None:
+            return
+        step = trainer.global_step
+        writer.add_figure(f"{prefix}/confusion_matrix", confusion_figure(self._confusion), step)
+        if self._wrong:
+            images, labels, predictions = (torch.cat(parts) for parts in zip(*self._wrong))
+            writer.add_figure(f"{prefix}/misclassified", misclassified_figure(images, labels, predictions), step)
+        average = sum(self._per_digit) / self._counts.clamp(min=1).unsqueeze(1)
+        writer.add_figure(f"{prefix}/answer_forms", answer_forms_figure(average), step)
+
+    # validation during fit
+    def on_validation_epoch_start(self, trainer, pl_module):
+        self._drawing = (
+            not trainer.sanity_checking
+            and trainer.state.fn == "fit"
+            and self._validations % self.every_n_validations == self.every_n_validations - 1
+        )
+        if not trainer.sanity_checking:
+            self._validations += 1
+        if self._drawing:
+            self._start(trainer)
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        if self._drawing:
+            self._collect(pl_module, batch)
+
+    def on_validation_epoch_end(self, trainer, pl_module):
+        if self._drawing:
+            self._draw(trainer, "val")
+
+    # test
+    def on_test_epoch_start(self, trainer, pl_module):
+        self._start(trainer)
+
+    def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        self._collect(pl_module, batch)
+
+    def on_test_epoch_end(self, trainer, pl_module):
+        self._draw(trainer, "test")
+
+    # HPARAMS tab
+    def on_fit_start(self, trainer, pl_module):
+        self._declare_hparams(trainer, pl_module)
+
+    def on_test_start(self, trainer, pl_module):
+        if trainer.state.fn == "test" and not getattr(self, "_declared", False):
+            self._declare_hparams(trainer, pl_module)
+
+    def _declare_hparams(self, trainer, pl_module) -> None:
+        """Register the run's hyperparameters and the metric tags the HPARAMS tab shows for them.
+
+        TensorBoard reads each metric's value from the run's scalar of the same tag, so nothing
+        is logged twice.
+        """
+        writer = self._writer(trainer)
+        if writer is None:
+            return
+        params = {
+            key: value
+            for key, value in pl_module.hparams.items()
+            if not key.startswith("_") and isinstance(value, (int, float, str, bool))
+        }
+        experiment, start, end = hparams(params, {name: 0.0 for name in HPARAM_METRICS})
+        file_writer = writer._get_file_writer()
+        for summary in (experiment, start, end):
+            file_writer.add_summary(summary)
+        self._declared = True
