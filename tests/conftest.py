@@ -67,3 +67,41 @@ def read_scalars(log_dir: Path) -> dict[str, list[tuple[int, float]]]:
     events = EventAccumulator(str(log_dir), size_guidance={"scalars": 0})
     events.Reload()
     return {tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+
+
+def write_user_style_digits(images, labels, folder: Path) -> dict[str, int]:
+    """Save digits as a user would photograph or draw them: PNG and JPEG, grey and colour, any size,
+    dark ink on light paper and light on dark, off-centre. Returns ``file name -> true digit``."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    truth = {}
+    for index, (image, label) in enumerate(zip(images, labels)):
+        pixels = (np.asarray(image, dtype=np.float32) * 255).astype(np.uint8)  # light digit on dark
+        style = index % 4
+        if style == 0:  # black ink on white paper, RGB JPEG, large and off-centre
+            digit = Image.fromarray(255 - pixels).convert("RGB").resize((140, 140), Image.BICUBIC)
+            page = Image.new("RGB", (320, 240), "white")
+            page.paste(digit, (150, 60))
+            name = f"{index:02d}_paper.jpg"
+            page.save(folder / name, quality=90)
+        elif style == 1:  # light on dark, grey PNG, small canvas
+            digit = Image.fromarray(pixels).resize((56, 56), Image.BILINEAR)
+            page = Image.new("L", (90, 70), 0)
+            page.paste(digit, (5, 7))
+            name = f"{index:02d}_dark.png"
+            page.save(folder / name)
+        elif style == 2:  # blue ballpoint on cream paper, RGB PNG
+            ink = np.asarray(Image.fromarray(pixels).resize((100, 100), Image.BICUBIC), dtype=np.float32)[..., None] / 255
+            paper, pen = np.array([245, 240, 225], np.float32), np.array([20, 40, 150], np.float32)
+            page = (paper * (1 - ink) + pen * ink).astype(np.uint8)
+            name = f"{index:02d}_blue.png"
+            Image.fromarray(page).save(folder / name)
+        else:  # a tall narrow crop, grey JPEG, dark on light
+            digit = Image.fromarray(255 - pixels).resize((60, 90), Image.BICUBIC)
+            page = Image.new("L", (120, 160), 230)
+            page.paste(digit, (20, 40))
+            name = f"{index:02d}_narrow.jpg"
+            page.save(folder / name, quality=85)
+        truth[name] = int(label)
+    return truth

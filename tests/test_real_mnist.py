@@ -1,26 +1,54 @@
-"""One run on the real MNIST: the default recipe must learn the digits in one epoch."""
+"""Runs on the real MNIST: the default recipe learns the digits in one epoch, and reads users' pictures."""
 
+import csv
 import os
 from pathlib import Path
 
 import pytest
-from conftest import read_scalars, run_cli
+from conftest import read_scalars, run_cli, write_user_style_digits
 
-from lstm_mnist.data import missing_files
+from lstm_mnist.data import MNISTDataModule, missing_files
 
 REAL_DATA = os.environ.get("LSTM_MNIST_DATA_DIR")
 
-
-@pytest.mark.skipif(
+pytestmark = pytest.mark.skipif(
     not REAL_DATA or bool(missing_files(REAL_DATA)),
     reason="real MNIST not available: set LSTM_MNIST_DATA_DIR to a folder holding MNIST/raw/ (.ci/run does)",
 )
-def test_one_epoch_of_the_default_config_reaches_95_percent(tmp_path):
-    data_dir = Path(REAL_DATA)
-    run_cli("fit", "--trainer.max_epochs", "1", "--trainer.default_root_dir", str(tmp_path), data_dir=data_dir)
-    run_dir = tmp_path / "lightning_logs" / "version_0"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One epoch of the default config on the real data."""
+    root = tmp_path_factory.mktemp("real")
+    run_cli("fit", "--trainer.max_epochs", "1", "--trainer.default_root_dir", str(root), data_dir=Path(REAL_DATA))
+    return root
+
+
+def test_one_epoch_of_the_default_config_reaches_95_percent(trained):
+    run_dir = trained / "lightning_logs" / "version_0"
     assert len(read_scalars(run_dir)["val/acc"]) == 22  # 1100 steps, validated every 50
     best = next((run_dir / "checkpoints").glob("best-*.ckpt"))
-    run_cli("test", "--ckpt_path", str(best), "--trainer.default_root_dir", str(tmp_path), data_dir=data_dir)
-    test_acc = read_scalars(tmp_path / "lightning_logs" / "version_1")["test/acc"][0][1]
+    run_cli("test", "--ckpt_path", str(best), "--trainer.default_root_dir", str(trained / "test"),
+            data_dir=Path(REAL_DATA))
+    test_acc = read_scalars(trained / "test" / "lightning_logs" / "version_0")["test/acc"][0][1]
     assert test_acc >= 0.95
+
+
+def test_predicts_users_pictures_of_digits(trained, tmp_path):
+    data = MNISTDataModule(data_dir=REAL_DATA)
+    data.setup("test")
+    images, labels = data.splits["test"]
+    # Digits from the test set, saved in the styles users send: PNG/JPEG, colour/grey, any size, either polarity.
+    truth = write_user_style_digits(images[:40], labels[:40], tmp_path / "pictures")
+    (tmp_path / "pictures" / "readme.txt").write_text("not a picture")
+    last = trained / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    result = run_cli("predict", "--ckpt_path", str(last), "--data.predict_path", str(tmp_path / "pictures"),
+                     "--trainer.default_root_dir", str(tmp_path / "predict"), data_dir=Path(REAL_DATA))
+    assert "readme.txt: not an image" in result.stderr
+    with open(tmp_path / "predict" / "lightning_logs" / "version_0" / "predictions.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 40
+    correct = sum(int(row["prediction"]) == truth[Path(row["path"]).name] for row in rows)
+    assert correct >= 36, f"{correct} of 40 right"
+    assert "predictions of 40 images written to" in result.stdout

@@ -18,6 +18,7 @@ from lstm_mnist.checkpoints import LatestCheckpoint, best_checkpoint
 from lstm_mnist.data import MNISTDataModule
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
+from lstm_mnist.predictions import PredictionWriter
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
@@ -36,6 +37,7 @@ def trainer_defaults() -> dict:
             best_checkpoint(),
             LatestCheckpoint(),
             LearningRateMonitor(logging_interval="step"),
+            PredictionWriter(),
         ],
     }
 

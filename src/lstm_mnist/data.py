@@ -16,6 +16,7 @@ from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from lstm_mnist.batches import TensorBatches
 from lstm_mnist.errors import UserInputError
+from lstm_mnist.user_images import load_user_images
 
 DATA_DIR_VARIABLE = "LSTM_MNIST_DATA_DIR"
 TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
@@ -86,6 +87,8 @@ class MNISTDataModule(L.LightningDataModule):
             there is no per-sample work to spread); a positive number uses a torch DataLoader
             with that many worker processes instead.
         data_on_device: keep the whole dataset on the accelerator and cut batches there.
+        predict_path: an image file or a folder of them for ``predict``; without it ``predict``
+            classifies the 10k test set.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class MNISTDataModule(L.LightningDataModule):
         shuffle_seed: int = 0,
         num_workers: int = 0,
         data_on_device: bool = True,
+        predict_path: str | None = None,
     ) -> None:
         super().__init__()
         self.data_dir = data_dir or default_data_dir()
@@ -110,10 +114,16 @@ class MNISTDataModule(L.LightningDataModule):
         self.shuffle_seed = shuffle_seed
         self.num_workers = num_workers
         self.data_on_device = data_on_device
-        self.splits: dict[str, tuple[Tensor, Tensor]] = {}
+        self.predict_path = predict_path
+        self.splits: dict[str, tuple[Tensor, ...]] = {}
+        # What predict classifies: a name for each image, and its label where one is known.
+        self.predict_names: list[str] = []
+        self.predict_labels: Tensor | None = None
 
     def prepare_data(self) -> None:
         """Download only (Lightning calls this on one process per node)."""
+        if self.predict_path and self.trainer is not None and self.trainer.state.fn == "predict":
+            return  # the user's own pictures need no MNIST
         missing = missing_files(self.data_dir)
         if not missing:
             return
@@ -138,6 +148,11 @@ class MNISTDataModule(L.LightningDataModule):
         ``test`` and ``predict`` read only the 10k test files, so they do not depend on how a
         training run split its 60k images.
         """
+        if stage == "predict" and self.predict_path:
+            if "predict" not in self.splits:
+                self.predict_names, images = load_user_images(self.predict_path)
+                self.splits["predict"] = (images,)
+            return
         if missing_files(self.data_dir):  # called without a Trainer (a notebook, a test)
             self.prepare_data()
         folder = raw_folder(self.data_dir)
@@ -156,6 +171,10 @@ class MNISTDataModule(L.LightningDataModule):
         if stage in (None, "test", "predict") and "test" not in self.splits:
             images, labels = read_idx_pair(folder / TEST_FILES[0], folder / TEST_FILES[1])
             self.splits["test"] = (to_float(images), labels)
+        if stage == "predict":
+            self.predict_names = [f"MNIST test image {index}" for index in range(len(self.splits["test"][1]))]
+            self.predict_labels = self.splits["test"][1]
+            self.splits["predict"] = self.splits["test"]
 
     def _device(self) -> torch.device:
         if self.data_on_device and self.trainer is not None:
@@ -163,21 +182,21 @@ class MNISTDataModule(L.LightningDataModule):
         return torch.device("cpu")
 
     def _loader(self, split: str, batch_size: int, shuffle: bool):
-        images, labels = self.splits[split]
+        tensors = self.splits[split]
         rank, world_size = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
         if self.num_workers > 0:
             # Lightning adds a DistributedSampler to this loader itself under DDP.
-            dataset = torch.utils.data.TensorDataset(images, labels)
+            dataset = torch.utils.data.TensorDataset(*tensors)
             return torch.utils.data.DataLoader(
                 dataset, batch_size=batch_size, shuffle=shuffle, num_workers=self.num_workers,
                 persistent_workers=True,
             )
         device = self._device()
-        if images.device != device:
-            images, labels = images.to(device), labels.to(device)
-            self.splits[split] = (images, labels)
+        if tensors[0].device != device:
+            tensors = tuple(tensor.to(device) for tensor in tensors)
+            self.splits[split] = tensors
         return TensorBatches(
-            (images, labels), batch_size, shuffle=shuffle, seed=self.shuffle_seed, rank=rank, world_size=world_size
+            tensors, batch_size, shuffle=shuffle, seed=self.shuffle_seed, rank=rank, world_size=world_size
         )
 
     def train_dataloader(self):
@@ -190,4 +209,4 @@ class MNISTDataModule(L.LightningDataModule):
         return self._loader("test", self.eval_batch_size, shuffle=False)
 
     def predict_dataloader(self):
-        return self._loader("test", self.eval_batch_size, shuffle=False)
+        return self._loader("predict", self.eval_batch_size, shuffle=False)
