@@ -17,19 +17,18 @@ from lstm_mnist.data import NUM_CLASSES
 HPARAM_METRICS = ("val/acc_best", "test/acc")
 
 
-def pyplot():
-    """matplotlib, imported on the first drawing: it adds half a second to every start-up otherwise."""
-    import matplotlib
+def new_figure(**options):
+    """A matplotlib figure of its own, outside pyplot: no display backend is touched, and
+    matplotlib is imported on the first drawing rather than at every start-up."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # no display: draw into memory
-    import matplotlib.pyplot
-
-    return matplotlib.pyplot
+    return Figure(**options)
 
 
 def confusion_figure(confusion: Tensor):
     """A 10x10 confusion matrix with the count in every cell (rows: true digit, columns: predicted)."""
-    figure, axes = pyplot().subplots(figsize=(5.5, 5))
+    figure = new_figure(figsize=(5.5, 5))
+    axes = figure.subplots()
     shade = confusion.log1p()  # so that a handful of errors still shows beside a thousand hits
     axes.imshow(shade.numpy(), cmap="Blues")
     for true in range(NUM_CLASSES):
@@ -46,7 +45,8 @@ def confusion_figure(confusion: Tensor):
 def misclassified_figure(images: Tensor, labels: Tensor, predictions: Tensor, columns: int = 8):
     """A grid of wrongly classified digits titled ``true -> predicted``."""
     rows = max(1, -(-len(images) // columns))
-    figure, grid = pyplot().subplots(rows, columns, figsize=(columns * 1.1, rows * 1.25), squeeze=False)
+    figure = new_figure(figsize=(columns * 1.1, rows * 1.25))
+    grid = figure.subplots(rows, columns, squeeze=False)
     for index, axes in enumerate(grid.flat):
         axes.axis("off")
         if index < len(images):
@@ -58,7 +58,8 @@ def misclassified_figure(images: Tensor, labels: Tensor, predictions: Tensor, co
 
 def answer_forms_figure(true_class_probability: Tensor):
     """Probability of the true digit after each row read, one line per digit (``[10, rows]``)."""
-    figure, axes = pyplot().subplots(figsize=(6.5, 4))
+    figure = new_figure(figsize=(6.5, 4))
+    axes = figure.subplots()
     rows = torch.arange(1, true_class_probability.shape[1] + 1)
     for digit in range(NUM_CLASSES):
         axes.plot(rows.numpy(), true_class_probability[digit].numpy(), label=str(digit))

@@ -1,0 +1,35 @@
+"""The notebook runs top to bottom on a fresh checkout with only the data present."""
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from lstm_mnist.data import missing_files
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "lstm_notes.ipynb"
+REAL_DATA = os.environ.get("LSTM_MNIST_DATA_DIR")
+
+
+@pytest.mark.skipif(
+    not REAL_DATA or bool(missing_files(REAL_DATA)),
+    reason="the notebook trains on real MNIST: set LSTM_MNIST_DATA_DIR to a folder holding MNIST/raw/",
+)
+def test_notebook_executes(tmp_path, monkeypatch):
+    monkeypatch.delenv("LSTM_MNIST_CHECKPOINT", raising=False)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    text = "\n".join(
+        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    )
+    assert "h_n[-1] equals output[:, -1]: True" in text
+    assert "backward: h_n[-1] equals output[:, 0, 64:]:  True" in text
+    assert "layers=3 batch_first=False bidirectional=True  output [28, 5, 128]  h_n [6, 5, 64]" in text
+    accuracy = float(text.split("accuracy on the 10k test set: ")[1].split()[0])
+    assert accuracy > 0.9
+    pictures = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if "image/png" in o.get("data", {})]
+    assert len(pictures) == 3  # the validation curve, the test digits, how the answer forms
+    assert list(tmp_path.glob("notebook_runs/lightning_logs/version_0/checkpoints/*.ckpt"))
