@@ -48,11 +48,18 @@ class LSTMMNISTCLI(LightningCLI):
         parser.add_lightning_class_args(TensorBoardPictures, "pictures")
 
     def before_instantiate_classes(self) -> None:
-        """Lightning's own TensorBoard logger, without its placeholder ``hp_metric`` scalar.
-
-        The HPARAMS tab gets ``val/acc_best`` and ``test/acc`` instead (see callbacks.py).
-        """
+        """A progress bar that redraws every 10 steps, and Lightning's own TensorBoard logger
+        without its placeholder ``hp_metric`` scalar (the HPARAMS tab gets ``val/acc_best`` and
+        ``test/acc`` instead, see callbacks.py)."""
         trainer = (self.config[self.subcommand] if self.subcommand else self.config).trainer
+        callbacks = trainer.callbacks or []
+        if trainer.enable_progress_bar is not False and not any("ProgressBar" in c.class_path for c in callbacks):
+            # Lightning's bar redraws after every step by default, which costs more than a step
+            # of this LSTM on the CPU; every tenth step looks the same to a person.
+            trainer.callbacks = [
+                *callbacks,
+                Namespace(class_path="lightning.pytorch.callbacks.TQDMProgressBar", init_args=Namespace(refresh_rate=10)),
+            ]
         if trainer.logger in (None, True):
             trainer.logger = Namespace(
                 class_path="lightning.pytorch.loggers.TensorBoardLogger",
