@@ -1,7 +1,21 @@
-"""Which checkpoints a run keeps: the best validation accuracy, and the latest state."""
+"""Checkpoints: which a run keeps (the best, the latest, an interrupted one) and how one is read safely."""
+
+import inspect
+import pickle
+import signal
+import sys
+import threading
+from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.callbacks import ModelCheckpoint
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+
+from lstm_mnist.errors import UserInputError
+from lstm_mnist.lit_module import LitLSTMClassifier
+
+# Hyperparameters that decide the shapes of the weights.
+ARCHITECTURE = ("hidden_size", "num_layers", "bidirectional")
 
 
 def best_checkpoint() -> ModelCheckpoint:
@@ -35,3 +49,87 @@ class LatestCheckpoint(ModelCheckpoint):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._save_latest(trainer)
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """Load a checkpoint the safe way and check that it is one of this project's.
+
+    ``torch.load(weights_only=True)`` unpickles only tensors and plain values, so a crafted file
+    cannot run code; the weights must then fit the hyperparameters stored beside them.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"--ckpt_path {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "Weights only load failed" in str(error):
+            raise UserInputError(
+                f"{path} was refused: it holds Python objects, not only tensors and plain values, and "
+                "loading them could run code (nothing in it was run); use checkpoints written by this project"
+            ) from error
+        raise UserInputError(f"{path} is not a PyTorch checkpoint (it cannot be unpickled)") from error
+    except Exception as error:  # torch.load fails in many ways on a file that is not a checkpoint
+        raise UserInputError(
+            f"{path} is not a PyTorch checkpoint, or it is truncated ({type(error).__name__}: {error})"
+        ) from error
+    if not isinstance(checkpoint, dict) or not {"state_dict", "hyper_parameters"} <= checkpoint.keys():
+        raise UserInputError(f"{path} is not a checkpoint of this project: it has no state_dict and hyper_parameters")
+    hyper_parameters = {k: v for k, v in checkpoint["hyper_parameters"].items() if not k.startswith("_")}
+    unknown = sorted(set(hyper_parameters) - set(inspect.signature(LitLSTMClassifier).parameters))
+    if unknown:
+        raise UserInputError(f"{path} was not written by LitLSTMClassifier: unknown hyperparameters {', '.join(unknown)}")
+    try:
+        LitLSTMClassifier(**hyper_parameters).load_state_dict(checkpoint["state_dict"])
+    except (RuntimeError, TypeError, ValueError) as error:
+        first_line = str(error).strip().splitlines()[-1].strip()
+        raise UserInputError(f"{path}: its weights do not fit the hyperparameters stored with them ({first_line})") from error
+    return checkpoint
+
+
+def architecture_differences(checkpoint: dict, model_config) -> list[str]:
+    """``name: checkpoint X, config Y`` for each hyperparameter that shapes the weights and differs."""
+    stored = checkpoint["hyper_parameters"]
+    return [
+        f"{name}: checkpoint {stored[name]}, config {model_config[name]}"
+        for name in ARCHITECTURE
+        if name in stored and stored[name] != model_config[name]
+    ]
+
+
+class InterruptCheckpoint(Callback):
+    """Ctrl-C or SIGTERM during ``fit``: finish the step, save ``interrupted.ckpt``, say how to resume.
+
+    Lightning stops on SIGTERM after the running step by itself; Ctrl-C is made to do the same
+    (a second Ctrl-C stops at once), so the checkpoint always holds a whole step.
+    """
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._ctrl_c = False
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGINT, self._on_ctrl_c)
+
+    def _on_ctrl_c(self, signum, frame) -> None:
+        print("\nstopping after this step (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+        self._ctrl_c = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if not (self._ctrl_c or trainer.received_sigterm):
+            return
+        path = Path(trainer.log_dir) / "checkpoints" / "interrupted.ckpt"
+        trainer.save_checkpoint(path)
+        if trainer.is_global_zero:
+            config = Path(trainer.log_dir) / "config.yaml"
+            print(
+                f"\ninterrupted at step {trainer.global_step}; the run is saved in {path}\n"
+                f"resume with:  python train.py fit --config {config} --ckpt_path {path}",
+                file=sys.stderr,
+                flush=True,
+            )
+        if self._ctrl_c:
+            raise KeyboardInterrupt  # Lightning tears down and exits with status 1
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if getattr(self, "_previous_handler", None) is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)

@@ -6,15 +6,23 @@ and exit code 1.
 """
 
 import sys
+import tempfile
 from pathlib import Path
 
 from jsonargparse import Namespace
 from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lstm_mnist.callbacks import TensorBoardPictures
 
-from lstm_mnist.checkpoints import LatestCheckpoint, best_checkpoint
+from lstm_mnist.checkpoints import (
+    InterruptCheckpoint,
+    LatestCheckpoint,
+    architecture_differences,
+    best_checkpoint,
+    read_checkpoint,
+)
 from lstm_mnist.data import MNISTDataModule
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
@@ -38,6 +46,7 @@ def trainer_defaults() -> dict:
             LatestCheckpoint(),
             LearningRateMonitor(logging_interval="step"),
             PredictionWriter(),
+            InterruptCheckpoint(),
         ],
     }
 
@@ -47,11 +56,34 @@ class LSTMMNISTCLI(LightningCLI):
         # A configurable callback: --pictures.every_n_validations N
         parser.add_lightning_class_args(TensorBoardPictures, "pictures")
 
+    def parse_arguments(self, parser, args) -> None:
+        """Check ``--ckpt_path`` before Lightning opens it (it would then overwrite the model's
+        config with the checkpoint's hyperparameters without a word)."""
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if not ckpt_path or ckpt_path in ("best", "last", "hpc", "registry"):
+            return
+        checkpoint = read_checkpoint(ckpt_path)
+        differences = architecture_differences(checkpoint, self.config[subcommand].model)
+        if subcommand == "fit" and differences:
+            raise UserInputError(
+                f"{ckpt_path} was trained with another architecture than this config asks for "
+                f"({'; '.join(differences)}): resume with the config the run used (its config.yaml)"
+            )
+        for difference in differences:
+            print(f"using the checkpoint's {difference.replace(': checkpoint', ' =').replace(', config', ' (config:')})",
+                  file=sys.stderr)
+
     def before_instantiate_classes(self) -> None:
         """A progress bar that redraws every 10 steps, and Lightning's own TensorBoard logger
         without its placeholder ``hp_metric`` scalar (the HPARAMS tab gets ``val/acc_best`` and
         ``test/acc`` instead, see callbacks.py)."""
-        trainer = (self.config[self.subcommand] if self.subcommand else self.config).trainer
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        trainer = config.trainer
+        writable_root(trainer.default_root_dir or ".")
+        if "weights_only" in config:
+            config.weights_only = True  # checkpoints hold only tensors and plain values: never unpickle more
         callbacks = trainer.callbacks or []
         if trainer.enable_progress_bar is not False and not any("ProgressBar" in c.class_path for c in callbacks):
             # Lightning's bar redraws after every step by default, which costs more than a step
@@ -90,6 +122,16 @@ class LSTMMNISTCLI(LightningCLI):
         print("\n".join(lines))
 
 
+def writable_root(root: str) -> None:
+    """Fail before training, not after it, when the run's folder cannot be written."""
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as error:
+        raise UserInputError(f"cannot write to --trainer.default_root_dir {root}: {error.strerror or error}") from error
+
+
 def main(args: list[str] | None = None) -> None:
     parser_kwargs = {}
     if DEFAULT_CONFIG.is_file():
@@ -107,3 +149,5 @@ def main(args: list[str] | None = None) -> None:
         )
     except UserInputError as error:
         sys.exit(f"error: {error}")
+    except SIGTERMException:
+        sys.exit(143)  # Lightning stops with status 0 on SIGTERM; a killed run must not look successful

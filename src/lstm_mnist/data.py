@@ -119,6 +119,8 @@ class MNISTDataModule(L.LightningDataModule):
         # What predict classifies: a name for each image, and its label where one is known.
         self.predict_names: list[str] = []
         self.predict_labels: Tensor | None = None
+        self._train_batches: TensorBatches | None = None
+        self._train_batches_state: dict | None = None  # from a checkpoint, for the next train loader
 
     def prepare_data(self) -> None:
         """Download only (Lightning calls this on one process per node)."""
@@ -200,7 +202,23 @@ class MNISTDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self):
-        return self._loader("train", self.batch_size, shuffle=True)
+        loader = self._loader("train", self.batch_size, shuffle=True)
+        if isinstance(loader, TensorBatches):
+            self._train_batches = loader
+            if self._train_batches_state is not None:
+                loader.load_state_dict(self._train_batches_state)
+                self._train_batches_state = None
+        return loader
+
+    def state_dict(self) -> dict:
+        """Where the training batches stand, so that a run resumed mid-epoch skips exactly the
+        batches it trained on. (Lightning restores a stateful loader itself only when nothing
+        built the loader before the checkpoint was read; a one-cycle schedule does, by asking
+        for the number of steps in ``configure_optimizers``.)"""
+        return {"train_batches": self._train_batches.state_dict()} if self._train_batches else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._train_batches_state = state.get("train_batches")
 
     def val_dataloader(self):
         return self._loader("val", self.eval_batch_size, shuffle=False)

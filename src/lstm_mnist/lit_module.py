@@ -91,11 +91,28 @@ class LitLSTMClassifier(L.LightningModule):
         self._train_window = window if self._train_window is None else self._train_window + window
         if (self.global_step + 1) % self.trainer.log_every_n_steps == 0 or self.trainer.is_last_batch:
             loss_sum, correct_sum, count = self._train_window
+            self._stop_if_diverged(loss_sum / count)
             self.log_dict(
                 {"train/loss": loss_sum / count, "train/acc": correct_sum / count}, prog_bar=True, batch_size=len(labels)
             )
             self._train_window = None
         return loss
+
+    def _stop_if_diverged(self, loss: Tensor) -> None:
+        """A NaN or infinite loss ends the run before any checkpoint of it is written."""
+        if not torch.isfinite(loss):
+            raise UserInputError(
+                f"training diverged at step {self.global_step + 1}: the loss is {float(loss)}; lower --model.lr "
+                "or set --trainer.gradient_clip_val (checkpoints written before this step are kept as they were)"
+            )
+
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, strict=None, weights_only=True, **kwargs):
+        """Lightning's loader, unpickling only tensors and plain values unless told otherwise."""
+        return super().load_from_checkpoint(
+            checkpoint_path, map_location=map_location, hparams_file=hparams_file, strict=strict,
+            weights_only=weights_only, **kwargs,
+        )
 
     def on_train_start(self) -> None:
         scheduler = self.lr_schedulers()
@@ -118,16 +135,21 @@ class LitLSTMClassifier(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         accuracy = self.val_acc.compute()
-        # Lightning would file these under the step before the optimizer step that triggered the
-        # validation (49, 99, ...); a metric named "step" sets the x-axis to steps taken (50, 100, ...).
-        self.log("step", float(self.global_step))
-        self.log("val/loss", self.val_loss.compute())
-        self.log("val/acc", accuracy, prog_bar=True)
-        if not self.trainer.sanity_checking:  # the best counts real validations only
-            self.val_acc_best.update(accuracy)
-            self.log("val/acc_best", self.val_acc_best.compute())
+        metrics = {"val/loss": self.val_loss.compute(), "val/acc": accuracy}
         self.val_loss.reset()
         self.val_acc.reset()
+        if not self.trainer.sanity_checking:  # the best counts real validations only
+            self._stop_if_diverged(metrics["val/loss"])
+            self.val_acc_best.update(accuracy)
+            metrics["val/acc_best"] = self.val_acc_best.compute()
+        # For checkpoints and the progress bar, through Lightning...
+        self.log("val/acc", accuracy, prog_bar=True, logger=False)
+        self.log_dict({k: v for k, v in metrics.items() if k != "val/acc"}, logger=False)
+        # ...and to the logger directly: Lightning would file validation metrics under the step
+        # before the one that triggered them (49, 99, ...), not under the steps taken (50, 100, ...).
+        if not self.trainer.sanity_checking:
+            for logger in self.loggers:
+                logger.log_metrics({name: float(value) for name, value in metrics.items()}, step=self.global_step)
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, self.test_loss, self.test_acc)
