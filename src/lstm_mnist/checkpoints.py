@@ -5,11 +5,13 @@ import pickle
 import signal
 import sys
 import threading
+import zipfile
 from pathlib import Path
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
@@ -60,6 +62,8 @@ def read_checkpoint(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise UserInputError(f"--ckpt_path {path} does not exist")
+    if not zipfile.is_zipfile(path):  # torch.save has written zip archives since PyTorch 1.6
+        raise UserInputError(f"{path} is not a PyTorch checkpoint (not the zip archive torch.save writes)")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -105,7 +109,7 @@ class InterruptCheckpoint(Callback):
     """
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._ctrl_c = False
+        self._ctrl_c = self._saved = False
         if threading.current_thread() is threading.main_thread():
             self._previous_handler = signal.signal(signal.SIGINT, self._on_ctrl_c)
 
@@ -117,8 +121,19 @@ class InterruptCheckpoint(Callback):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx) -> None:
         if not (self._ctrl_c or trainer.received_sigterm):
             return
+        self._save(trainer)
+        if self._ctrl_c:
+            raise KeyboardInterrupt  # Lightning tears down and exits with status 1
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        # SIGTERM during a validation: Lightning stops there, between two training steps.
+        if isinstance(exception, SIGTERMException) and not self._saved and trainer.state.fn == "fit":
+            self._save(trainer)
+
+    def _save(self, trainer: L.Trainer) -> None:
         path = Path(trainer.log_dir) / "checkpoints" / "interrupted.ckpt"
         trainer.save_checkpoint(path)
+        self._saved = True
         if trainer.is_global_zero:
             config = Path(trainer.log_dir) / "config.yaml"
             print(
@@ -127,8 +142,6 @@ class InterruptCheckpoint(Callback):
                 file=sys.stderr,
                 flush=True,
             )
-        if self._ctrl_c:
-            raise KeyboardInterrupt  # Lightning tears down and exits with status 1
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if getattr(self, "_previous_handler", None) is not None:
