@@ -135,7 +135,7 @@ class InterruptCheckpoint(Callback):
         trainer.save_checkpoint(path)
         self._saved = True
         if trainer.is_global_zero:
-            config = Path(trainer.log_dir) / "config.yaml"
+            config = path.parent.parent / "config.yaml"
             print(
                 f"\ninterrupted at step {trainer.global_step}; the run is saved in {path}\n"
                 f"resume with:  python train.py fit --config {config} --ckpt_path {path}",

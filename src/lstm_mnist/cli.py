@@ -102,22 +102,26 @@ class LSTMMNISTCLI(LightningCLI):
         """Score the best checkpoint on the test set, then tell people where to look."""
         trainer = self.trainer
         best = trainer.checkpoint_callback
+        latest = next((c for c in trainer.callbacks if isinstance(c, LatestCheckpoint)), None)
+        # Read before testing: restoring the best checkpoint for the test also restores the
+        # callbacks' state as it was at that step.
+        best_path, last_path = (best.best_model_path if best else ""), (latest.last_model_path if latest else "")
+        score = f"{best.best_model_score:.4f}" if best is not None and best.best_model_score is not None else "n/a"
         test_acc = "n/a"
-        if best is not None and best.best_model_path and not trainer.interrupted:
-            results = trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best.best_model_path, verbose=False)
+        if best_path and not trainer.interrupted:
+            results = trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best_path, verbose=False)
             test_acc = f"{results[0]['test/acc']:.4f}"
+        log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
         if not trainer.is_global_zero:
             return
-        latest = next((c for c in trainer.callbacks if isinstance(c, LatestCheckpoint)), None)
-        score = f"{best.best_model_score:.4f}" if best is not None and best.best_model_score is not None else "n/a"
         lines = [
             "",
             f"best val/acc:     {score}",
             f"its test/acc:     {test_acc}",
-            f"best checkpoint:  {best.best_model_path if best else 'none'}",
-            f"last checkpoint:  {latest.last_model_path if latest else 'none'}",
-            f"logs:             {trainer.log_dir}",
-            f"watch with:       tensorboard --logdir {Path(trainer.log_dir).parent}",
+            f"best checkpoint:  {best_path or 'none'}",
+            f"last checkpoint:  {last_path or 'none'}",
+            f"logs:             {log_dir}",
+            f"watch with:       tensorboard --logdir {Path(log_dir).parent}",
         ]
         print("\n".join(lines))
 

@@ -142,9 +142,10 @@ class LitLSTMClassifier(L.LightningModule):
             self._stop_if_diverged(metrics["val/loss"])
             self.val_acc_best.update(accuracy)
             metrics["val/acc_best"] = self.val_acc_best.compute()
-        # For checkpoints and the progress bar, through Lightning...
-        self.log("val/acc", accuracy, prog_bar=True, logger=False)
-        self.log_dict({k: v for k, v in metrics.items() if k != "val/acc"}, logger=False)
+        # For checkpoints and the progress bar, through Lightning (the torchmetrics objects have
+        # already reduced across processes; sync_dist only says so)...
+        self.log("val/acc", accuracy, prog_bar=True, logger=False, sync_dist=True)
+        self.log_dict({k: v for k, v in metrics.items() if k != "val/acc"}, logger=False, sync_dist=True)
         # ...and to the logger directly: Lightning would file validation metrics under the step
         # before the one that triggered them (49, 99, ...), not under the steps taken (50, 100, ...).
         if not self.trainer.sanity_checking:
@@ -155,8 +156,8 @@ class LitLSTMClassifier(L.LightningModule):
         self._evaluate(batch, self.test_loss, self.test_acc)
 
     def on_test_epoch_end(self) -> None:
-        self.log("test/loss", self.test_loss.compute())
-        self.log("test/acc", self.test_acc.compute())
+        self.log("test/loss", self.test_loss.compute(), sync_dist=True)
+        self.log("test/acc", self.test_acc.compute(), sync_dist=True)
         self.test_loss.reset()
         self.test_acc.reset()
 

@@ -22,6 +22,7 @@ class PredictionWriter(BasePredictionWriter):
         super().__init__(write_interval="epoch")
 
     def write_on_epoch_end(self, trainer: L.Trainer, pl_module, predictions, batch_indices) -> None:
+        log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
         if not trainer.is_global_zero or not predictions:
             return
         probabilities = torch.cat([batch["probabilities"] for batch in predictions]).float().cpu()
@@ -39,7 +40,7 @@ class PredictionWriter(BasePredictionWriter):
         if labels is not None:
             header.append("label")
 
-        path = Path(trainer.log_dir) / "predictions.csv"
+        path = Path(log_dir) / "predictions.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         with partial.open("w", newline="") as file:

@@ -1,0 +1,40 @@
+"""DDP on two CPU processes: metrics reduced across ranks, rank 0 alone writes, the result reloads."""
+
+import sys
+
+import pytest
+import torch
+import yaml
+from conftest import TINY_ARGS, read_scalars, run_cli
+
+from lstm_mnist import LitLSTMClassifier, MNISTDataModule
+
+
+@pytest.mark.skipif(not torch.distributed.is_available() or sys.platform == "win32", reason="needs torch.distributed")
+def test_two_process_ddp_on_cpu(tiny_data, tmp_path):
+    result = run_cli(
+        "fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.accelerator", "cpu", "--trainer.devices", "2",
+        "--trainer.strategy", "ddp", "--trainer.enable_progress_bar", "false",
+        "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data,
+    )
+    assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in result.stdout + result.stderr
+    runs = list((tmp_path / "lightning_logs").iterdir())
+    assert [run.name for run in runs] == ["version_0"]  # one run folder, written by rank 0
+    run_dir = runs[0]
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["trainer"]["strategy"] == "ddp"
+    checkpoints = sorted(path.name for path in (run_dir / "checkpoints").iterdir())
+    assert len(checkpoints) == 2 and "last.ckpt" in checkpoints  # best + last, no per-rank copies
+    assert "last checkpoint:  " + str(run_dir / "checkpoints" / "last.ckpt") in result.stdout
+
+    # Each rank trained on half of the 500 images (50 steps of 5, not 100) and validated half of the 100.
+    scalars = read_scalars(run_dir)
+    assert [step for step, _ in scalars["val/acc"]] == [50]
+    logged = scalars["val/acc"][0][1]
+    best = run_dir / "checkpoints" / next(name for name in checkpoints if name.startswith("best"))
+    model = LitLSTMClassifier.load_from_checkpoint(best, map_location="cpu").eval()
+    data = MNISTDataModule(data_dir=str(tiny_data), val_size=100)
+    data.setup("fit")
+    images, labels = data.splits["val"]
+    with torch.inference_mode():
+        accuracy = (model(images).argmax(dim=1) == labels).float().mean().item()
+    assert logged == pytest.approx(accuracy, abs=1e-6)  # the accuracy over both ranks' halves
