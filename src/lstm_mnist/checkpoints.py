@@ -91,11 +91,11 @@ def read_checkpoint(path: str | Path) -> dict:
     return checkpoint
 
 
-def architecture_differences(checkpoint: dict, model_config) -> list[str]:
-    """``name: checkpoint X, config Y`` for each hyperparameter that shapes the weights and differs."""
+def architecture_differences(checkpoint: dict, model_config) -> list[tuple[str, object, object]]:
+    """``(name, in the checkpoint, in the config)`` for each hyperparameter that shapes the weights and differs."""
     stored = checkpoint["hyper_parameters"]
     return [
-        f"{name}: checkpoint {stored[name]}, config {model_config[name]}"
+        (name, stored[name], model_config[name])
         for name in ARCHITECTURE
         if name in stored and stored[name] != model_config[name]
     ]

@@ -9,13 +9,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import torch
 from jsonargparse import Namespace
 from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lstm_mnist.callbacks import TensorBoardPictures
-
 from lstm_mnist.checkpoints import (
     InterruptCheckpoint,
     LatestCheckpoint,
@@ -67,18 +67,19 @@ class LSTMMNISTCLI(LightningCLI):
         checkpoint = read_checkpoint(ckpt_path)
         differences = architecture_differences(checkpoint, self.config[subcommand].model)
         if subcommand == "fit" and differences:
+            listed = "; ".join(f"{name}: checkpoint {stored}, config {asked}" for name, stored, asked in differences)
             raise UserInputError(
                 f"{ckpt_path} was trained with another architecture than this config asks for "
-                f"({'; '.join(differences)}): resume with the config the run used (its config.yaml)"
+                f"({listed}): resume with the config the run used (its config.yaml)"
             )
-        for difference in differences:
-            print(f"using the checkpoint's {difference.replace(': checkpoint', ' =').replace(', config', ' (config:')})",
-                  file=sys.stderr)
+        for name, stored, asked in differences:
+            print(f"using the checkpoint's {name} = {stored} (config: {asked})", file=sys.stderr)
 
     def before_instantiate_classes(self) -> None:
-        """A progress bar that redraws every 10 steps, and Lightning's own TensorBoard logger
-        without its placeholder ``hp_metric`` scalar (the HPARAMS tab gets ``val/acc_best`` and
-        ``test/acc`` instead, see callbacks.py)."""
+        """Settings that depend on the parsed config: refuse an unwritable run folder up front,
+        load checkpoints with ``weights_only``, a progress bar that redraws every 10 steps, and
+        Lightning's own TensorBoard logger without its placeholder ``hp_metric`` scalar (the
+        HPARAMS tab gets ``val/acc_best`` and ``test/acc`` instead, see callbacks.py)."""
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = config.trainer
         writable_root(trainer.default_root_dir or ".")
@@ -151,7 +152,19 @@ def main(args: list[str] | None = None) -> None:
             auto_configure_optimizers=False,
             args=args,
         )
+        close_process_group(wait_for_all=True)
     except UserInputError as error:
         sys.exit(f"error: {error}")
     except SIGTERMException:
         sys.exit(143)  # Lightning stops with status 0 on SIGTERM; a killed run must not look successful
+    finally:
+        close_process_group(wait_for_all=False)
+
+
+def close_process_group(wait_for_all: bool) -> None:
+    """Lightning leaves the DDP process group open, and a process that exits while another still
+    talks to it can be aborted by gloo's threads; after a successful run all ranks meet first."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        if wait_for_all:
+            torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
