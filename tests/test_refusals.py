@@ -63,6 +63,11 @@ def test_config_mistakes_get_lightning_cli_messages(tiny_data, tmp_path, flag, e
     refused("fit", *QUICK, *flag, "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data, expect=expect, root=tmp_path)
 
 
+def test_batch_size_below_one(tiny_data, tmp_path):
+    refused("fit", *QUICK, "--data.batch_size", "0", "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data,
+            expect="error: --data.batch_size must be at least 1, got 0", root=tmp_path)
+
+
 def test_checkpoint_that_does_not_exist(tiny_data, tmp_path):
     refused("test", "--ckpt_path", str(tmp_path / "nope.ckpt"), data_dir=tiny_data,
             expect=f"error: --ckpt_path {tmp_path / 'nope.ckpt'} does not exist")

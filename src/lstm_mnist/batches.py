@@ -16,8 +16,9 @@ class TensorBatches:
 
     * The order of each epoch is a seeded permutation of ``seed + epoch``: the same on any
       device, and the same again when a run is resumed.
-    * Lightning calls ``sampler.set_epoch`` before each epoch and saves ``state_dict()`` in
-      checkpoints, so a run resumed mid-epoch skips exactly the batches it already trained on.
+    * Lightning calls ``sampler.set_epoch`` before each epoch; ``state_dict()`` and
+      ``load_state_dict()`` let a run resumed mid-epoch skip exactly the batches it already
+      trained on (``MNISTDataModule`` keeps them in its checkpoint state).
     * Under DDP each rank takes every ``world_size``-th sample of the same permutation
       (padded by repetition to equal length, as torch's DistributedSampler does).
     """

@@ -105,6 +105,9 @@ class MNISTDataModule(L.LightningDataModule):
         predict_path: str | None = None,
     ) -> None:
         super().__init__()
+        for name, size in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
+            if size < 1:
+                raise UserInputError(f"--data.{name} must be at least 1, got {size}")
         self.data_dir = data_dir or default_data_dir()
         self.download = download
         self.batch_size = batch_size
