@@ -62,6 +62,33 @@ def run_cli(*args: str, data_dir: Path | None = None, check: bool = True) -> sub
     return result
 
 
+def refused(*args: str, expect: str, data_dir: Path | None = None, root: Path | None = None):
+    """Run the CLI on bad input: a non-zero exit, no traceback, ``expect`` on stderr, and (given
+    ``root``) no checkpoint or predictions file left under it."""
+    result = run_cli(*args, data_dir=data_dir, check=False)
+    assert result.returncode != 0, result.stdout[-2000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert expect in result.stderr, result.stderr[-3000:]
+    if root is not None:
+        assert not list(root.rglob("*.ckpt")) and not list(root.rglob("predictions.csv*"))
+    return result
+
+
+def only(paths):
+    """The one path in ``paths``."""
+    paths = list(paths)
+    assert len(paths) == 1, paths
+    return paths[0]
+
+
+def accuracy(model, images, labels) -> float:
+    """A model's accuracy on tensors, computed here in plain PyTorch."""
+    import torch
+
+    with torch.inference_mode():
+        return (model(images).argmax(dim=1) == labels).float().mean().item()
+
+
 def read_scalars(log_dir: Path) -> dict[str, list[tuple[int, float]]]:
     """Every scalar in a run's TensorBoard events, as ``tag -> [(step, value), ...]``."""
     events = EventAccumulator(str(log_dir), size_guidance={"scalars": 0})

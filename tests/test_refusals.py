@@ -5,7 +5,7 @@ import os
 import lightning as L
 import pytest
 import torch
-from conftest import TINY_ARGS, make_tiny_mnist, run_cli, write_idx
+from conftest import TINY_ARGS, make_tiny_mnist, refused, run_cli, write_idx
 
 from lstm_mnist.cli import main
 
@@ -18,16 +18,6 @@ def checkpoint(tiny_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("trained")
     run_cli("fit", *QUICK, "--trainer.default_root_dir", str(root), data_dir=tiny_data)
     return root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
-
-
-def refused(*args, data_dir, expect: str, root=None):
-    result = run_cli(*args, data_dir=data_dir, check=False)
-    assert result.returncode != 0, result.stdout[-2000:]
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    assert expect in result.stderr, result.stderr[-3000:]
-    if root is not None:
-        assert not list(root.rglob("*.ckpt")) and not list(root.rglob("predictions.csv"))
-    return result
 
 
 def test_data_folder_with_only_some_files(tmp_path):

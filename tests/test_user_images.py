@@ -2,10 +2,9 @@
 
 import csv
 
-import numpy as np
 import pytest
 import torch
-from conftest import TINY_ARGS, run_cli
+from conftest import TINY_ARGS, only, refused, run_cli
 from PIL import Image
 
 from lstm_mnist.errors import UserInputError
@@ -66,23 +65,17 @@ def test_cli_predict_refuses_a_non_image_cleanly(tiny_data, tmp_path):
     checkpoint = root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     bad = tmp_path / "photo.jpg"
     bad.write_text("this is text")
-    result = run_cli("predict", "--ckpt_path", str(checkpoint), "--data.predict_path", str(bad),
-                     "--trainer.default_root_dir", str(root), data_dir=tiny_data, check=False)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert f"error: {bad}: not an image PIL can read" in result.stderr
+    result = refused("predict", "--ckpt_path", str(checkpoint), "--data.predict_path", str(bad),
+                     "--trainer.default_root_dir", str(root), data_dir=tiny_data,
+                     expect=f"error: {bad}: not an image PIL can read")
+    assert result.returncode == 1
     assert not list(root.rglob("predictions.csv*"))
 
     # the test set when no pictures are given: every image, with its label
     run_cli("predict", "--ckpt_path", str(checkpoint), "--trainer.default_root_dir", str(root), data_dir=tiny_data)
-    with open(only_csv(root)) as file:
+    with open(only(root.rglob("predictions.csv"))) as file:
         rows = list(csv.DictReader(file))
     assert len(rows) == 200 and rows[0]["path"] == "MNIST test image 0" and rows[0]["label"] == "0"
     assert set(rows[0]) == {"path", "prediction", "probability", "second", "second_probability",
                             "third", "third_probability", "label"}
     assert float(rows[0]["probability"]) >= float(rows[0]["second_probability"]) >= float(rows[0]["third_probability"])
-
-
-def only_csv(root):
-    files = list(root.rglob("predictions.csv"))
-    assert len(files) == 1, files
-    return files[0]
