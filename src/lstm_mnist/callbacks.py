@@ -95,6 +95,7 @@ class TensorBoardPictures(L.Callback):
         self.max_misclassified = max_misclassified
         self._validations = 0
         self._drawing = False
+        self._declared = False  # the HPARAMS entry, once per process (a fit also tests at its end)
 
     @staticmethod
     def _writer(trainer: L.Trainer):
@@ -176,7 +177,7 @@ class TensorBoardPictures(L.Callback):
         self._declare_hparams(trainer, pl_module)
 
     def on_test_start(self, trainer, pl_module):
-        if trainer.state.fn == "test" and not getattr(self, "_declared", False):
+        if not self._declared:
             self._declare_hparams(trainer, pl_module)
 
     def _declare_hparams(self, trainer, pl_module) -> None:
