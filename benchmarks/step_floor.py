@@ -1,0 +1,153 @@
+"""What one training epoch costs at the floor: a bare loop, then bare Lightning, on in-memory data.
+
+The project's epoch time only means something next to what the same model costs with nothing
+around it. Every variant trains the seed's model (LSTM 28 -> 64, Linear(64, 10), batch 50,
+Adam 1e-3) for one epoch of 59,000 random images cut from one tensor by index, without
+validation, logging, checkpoints or a progress bar:
+
+- ``plain``: the hand-written loop (forward, backward, step);
+- ``plain-foreach``: the same with torch's default (multi-tensor) Adam instead of the fused one;
+- ``lightning``: a minimal LightningModule under ``Trainer.fit`` (automatic optimisation);
+- ``lightning-manual``: the same module stepping its optimizer itself (manual optimisation);
+- ``project`` (with ``--data-dir``): ``train.py fit --config configs/seed.yaml`` run in this
+  process on real MNIST with validation off and no progress bar, so what it adds to bare
+  Lightning is the project's own step, logging and callbacks.
+
+Variants run alternately, ``--rounds`` times each, in this one process, and the table gives
+the median seconds per epoch and milliseconds per step.
+
+    python benchmarks/step_floor.py [--rounds 3] [--threads N] [--data-dir ../shared/data]
+"""
+
+import argparse
+import logging
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import epoch_timer  # noqa: E402
+
+from lstm_mnist.cli import main as cli_main  # noqa: E402
+
+IMAGES, BATCH = 59_000, 50
+VARIANTS = ("plain", "plain-foreach", "lightning", "lightning-manual")
+
+
+class InMemoryBatches:
+    """Shuffled batches cut from two tensors by one index each, as the project's ``TensorBatches``."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.images, self.labels = images, labels
+
+    def __iter__(self):
+        order = torch.randperm(len(self.labels))
+        for start in range(0, len(order), BATCH):
+            index = order[start : start + BATCH]
+            yield self.images[index], self.labels[index]
+
+    def __len__(self) -> int:
+        return -(-len(self.labels) // BATCH)
+
+
+class SeedModel(L.LightningModule):
+    def __init__(self, manual: bool = False, fused: bool = True) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(28, 64, batch_first=True)
+        self.classifier = nn.Linear(64, 10)
+        self.automatic_optimization = not manual
+        self.fused = fused
+
+    def loss(self, batch) -> torch.Tensor:
+        images, labels = batch
+        _, (h_n, _) = self.lstm(images)
+        return F.cross_entropy(self.classifier(h_n[-1]), labels)
+
+    def training_step(self, batch, batch_idx):
+        loss = self.loss(batch)
+        if self.automatic_optimization:
+            return loss
+        optimizer = self.optimizers()
+        optimizer.zero_grad()
+        self.manual_backward(loss)
+        optimizer.step()
+        return None
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=1e-3, fused=self.fused)
+
+
+def project_epoch(data_dir: str) -> float:
+    epoch_timer.EPOCH_SECONDS.clear()
+    with tempfile.TemporaryDirectory() as root:
+        cli_main([
+            "fit", "--config", "configs/seed.yaml", "--data.data_dir", data_dir, "--trainer.max_epochs", "1",
+            "--trainer.limit_val_batches", "0", "--trainer.enable_progress_bar", "false",
+            "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", root,
+            "--trainer.callbacks+=epoch_timer.EpochTimer",
+        ])
+    return epoch_timer.EPOCH_SECONDS[-1]
+
+
+def one_epoch(variant: str, batches: InMemoryBatches, data_dir: str | None = None) -> float:
+    if variant == "project":
+        return project_epoch(data_dir)
+    model = SeedModel(manual=variant == "lightning-manual", fused=variant != "plain-foreach")
+    start = time.perf_counter()
+    if variant.startswith("plain"):
+        optimizer = model.configure_optimizers()
+        for batch in batches:
+            loss = model.loss(batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    else:
+        trainer = L.Trainer(
+            max_epochs=1, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+            enable_progress_bar=False, enable_model_summary=False,
+        )
+        trainer.fit(model, train_dataloaders=batches)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    parser.add_argument("--data-dir", help="MNIST folder: adds the project's own fit as a variant")
+    args = parser.parse_args()
+    variants = VARIANTS + (("project",) if args.data_dir else ())
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+
+    torch.manual_seed(0)
+    batches = InMemoryBatches(torch.rand(IMAGES, 28, 28), torch.randint(0, 10, (IMAGES,)))
+    one_epoch("plain", batches)  # warm-up: first calls allocate and pick kernels
+    seconds: dict[str, list[float]] = {variant: [] for variant in variants}
+    for _ in range(args.rounds):
+        for variant in variants:
+            seconds[variant].append(one_epoch(variant, batches, args.data_dir))
+
+    steps = len(batches)
+    print(f"{steps} steps of batch {BATCH}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+          f"lightning {L.__version__}; median of {args.rounds} rounds")
+    print("| variant | s / epoch | ms / step | runs (s) |")
+    print("| --- | --- | --- | --- |")
+    for variant, values in seconds.items():
+        median = statistics.median(values)
+        runs = ", ".join(f"{v:.2f}" for v in values)
+        print(f"| {variant} | {median:.2f} | {median / steps * 1000:.2f} | {runs} |")
+
+
+if __name__ == "__main__":
+    main()
