@@ -60,8 +60,11 @@ def test_fit_keeps_best_and_last_checkpoints_and_the_config(fitted):
     assert f"last checkpoint:  {last}" in result.stdout
     assert f"tensorboard --logdir {run_dir.parent}" in result.stdout
     # last.ckpt holds the end of training, not the best step
-    assert torch.load(last, weights_only=True)["global_step"] == 100
+    checkpoint = torch.load(last, weights_only=True)
+    assert checkpoint["global_step"] == 100
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    # the optimizer that trained is the one the config describes
+    assert checkpoint["optimizer_states"][0]["param_groups"][0]["betas"][1] == config["model"]["beta2"] == 0.95
     # no --config given: configs/default.yaml applied, the flags on top of it
     assert config["model"]["schedule"] == "one_cycle" and config["trainer"]["gradient_clip_val"] == 1.0
     assert config["data"]["batch_size"] == 5
@@ -120,6 +123,7 @@ def test_seed_config_is_the_reference_recipe(tmp_path, tiny_data):
     result = run_cli("fit", "--config", "configs/seed.yaml", "--print_config")
     config = yaml.safe_load(result.stdout)
     assert config["model"]["lr"] == 0.001 and config["model"]["schedule"] == "constant"
+    assert config["model"]["beta2"] == 0.999  # PyTorch's Adam as the tutorial used it
     assert config["model"]["hidden_size"] == 64 and config["model"]["normalize_input"] is False
     assert config["trainer"]["gradient_clip_val"] is None and config["trainer"]["max_epochs"] == 3
     assert config["data"]["batch_size"] == 50 and config["data"]["val_size"] == 1000
