@@ -127,3 +127,19 @@ def test_seed_config_is_the_reference_recipe(tmp_path, tiny_data):
     assert config["model"]["hidden_size"] == 64 and config["model"]["normalize_input"] is False
     assert config["trainer"]["gradient_clip_val"] is None and config["trainer"]["max_epochs"] == 3
     assert config["data"]["batch_size"] == 50 and config["data"]["val_size"] == 1000
+
+
+def test_switching_the_progress_bar_off_wins_over_a_config_that_lists_one(tiny_data, tmp_path):
+    """configs/gpu.yaml lists a bar; ``--trainer.enable_progress_bar false`` must still turn it off."""
+    config = tmp_path / "bar.yaml"
+    config.write_text(
+        "trainer:\n  callbacks:\n    - class_path: lightning.pytorch.callbacks.TQDMProgressBar\n"
+        "      init_args:\n        refresh_rate: 5\n"
+    )
+    args = ["fit", *TINY_ARGS, "--config", str(config), "--trainer.max_steps", "10"]
+    with_bar = run_cli(*args, "--trainer.default_root_dir", str(tmp_path / "bar"), data_dir=tiny_data)
+    without = run_cli(*args, "--trainer.enable_progress_bar", "false", "--trainer.default_root_dir",
+                      str(tmp_path / "quiet"), data_dir=tiny_data)
+    assert "Epoch 0:" in with_bar.stdout + with_bar.stderr
+    assert "Epoch 0:" not in without.stdout + without.stderr
+    assert (tmp_path / "quiet" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt").is_file()

@@ -77,7 +77,8 @@ class LSTMMNISTCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         """Settings that depend on the parsed config: refuse an unwritable run folder up front,
-        load checkpoints with ``weights_only``, a progress bar that redraws every 10 steps, and
+        load checkpoints with ``weights_only``, a progress bar that redraws every 10 steps (or
+        none at all when ``--trainer.enable_progress_bar false``, whatever a config lists), and
         Lightning's own TensorBoard logger without its placeholder ``hp_metric`` scalar (the
         HPARAMS tab gets ``val/acc_best`` and ``test/acc`` instead, see callbacks.py)."""
         config = self.config[self.subcommand] if self.subcommand else self.config
@@ -86,7 +87,11 @@ class LSTMMNISTCLI(LightningCLI):
         if "weights_only" in config:
             config.weights_only = True  # checkpoints hold only tensors and plain values: never unpickle more
         callbacks = trainer.callbacks or []
-        if trainer.enable_progress_bar is not False and not any("ProgressBar" in c.class_path for c in callbacks):
+        if trainer.enable_progress_bar is False:
+            # The switch wins over a bar that a config lists (configs/gpu.yaml does); Lightning
+            # would stop with a MisconfigurationException instead.
+            trainer.callbacks = callbacks = [c for c in callbacks if "ProgressBar" not in c.class_path]
+        elif not any("ProgressBar" in c.class_path for c in callbacks):
             # Lightning's bar redraws after every step by default, which costs more than a step
             # of this LSTM on the CPU; every tenth step looks the same to a person.
             trainer.callbacks = [
