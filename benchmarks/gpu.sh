@@ -5,13 +5,13 @@
 #   bash benchmarks/gpu.sh DATA_DIR [OUT_DIR]
 #
 # DATA_DIR holds MNIST/raw/. Every program's output is kept in OUT_DIR (default /tmp/gpu-bench).
-# PARTS="reference project profile grid best" (the default) picks the sections to run.
+# PARTS="reference project floor profile grid best" (the default) picks the sections to run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?usage: gpu.sh DATA_DIR [OUT_DIR]}
 out=${2:-/tmp/gpu-bench}
 mkdir -p "$out"
-parts=" ${PARTS:-reference project profile grid best} "
+parts=" ${PARTS:-reference project floor profile grid best} "
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
@@ -30,6 +30,12 @@ for precision in 32-true bf16-mixed; do
     --config configs/gpu.yaml --trainer.precision "$precision" > "$out/project-$precision.txt" 2>&1
   grep -E "^hidden|^\|" "$out/project-$precision.txt"
 done
+fi
+
+if [[ $parts == *" floor "* ]]; then
+echo "== one epoch, no validation: plain loop, bare Lightning, the project (configs/seed.yaml + gpu.yaml)"
+python3 benchmarks/step_floor.py --device cuda --rounds 3 --data-dir "$data" > "$out/floor.txt" 2>&1
+grep -E "^[0-9]+ steps|^\|" "$out/floor.txt"
 fi
 
 if [[ $parts == *" profile "* ]]; then

@@ -14,9 +14,11 @@ validation, logging, checkpoints or a progress bar:
   Lightning is the project's own step, logging and callbacks.
 
 Variants run alternately, ``--rounds`` times each, in this one process, and the table gives
-the median seconds per epoch and milliseconds per step.
+the median seconds per epoch and milliseconds per step. ``--device cuda`` keeps the data on
+the GPU and runs the project with ``configs/gpu.yaml``: it says how far bare Lightning alone
+is from a per-epoch target there.
 
-    python benchmarks/step_floor.py [--rounds 3] [--threads N] [--data-dir ../shared/data]
+    python benchmarks/step_floor.py [--rounds 3] [--threads N] [--data-dir ../shared/data] [--device cuda]
 """
 
 import argparse
@@ -49,7 +51,7 @@ class InMemoryBatches:
         self.images, self.labels = images, labels
 
     def __iter__(self):
-        order = torch.randperm(len(self.labels))
+        order = torch.randperm(len(self.labels), device=self.labels.device)
         for start in range(0, len(order), BATCH):
             index = order[start : start + BATCH]
             yield self.images[index], self.labels[index]
@@ -85,11 +87,12 @@ class SeedModel(L.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=1e-3, fused=self.fused)
 
 
-def project_epoch(data_dir: str) -> float:
+def project_epoch(data_dir: str, device: torch.device) -> float:
     epoch_timer.EPOCH_SECONDS.clear()
+    gpu_config = ["--config", "configs/gpu.yaml"] if device.type == "cuda" else []
     with tempfile.TemporaryDirectory() as root:
         cli_main([
-            "fit", "--config", "configs/seed.yaml", "--data.data_dir", data_dir, "--trainer.max_epochs", "1",
+            "fit", "--config", "configs/seed.yaml", *gpu_config, "--data.data_dir", data_dir, "--trainer.max_epochs", "1",
             "--trainer.limit_val_batches", "0", "--trainer.enable_progress_bar", "false",
             "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", root,
             "--trainer.callbacks+=epoch_timer.EpochTimer",
@@ -97,10 +100,11 @@ def project_epoch(data_dir: str) -> float:
     return epoch_timer.EPOCH_SECONDS[-1]
 
 
-def one_epoch(variant: str, batches: InMemoryBatches, data_dir: str | None = None) -> float:
+def one_epoch(variant: str, batches: InMemoryBatches, device: torch.device, data_dir: str | None = None) -> float:
     if variant == "project":
-        return project_epoch(data_dir)
-    model = SeedModel(manual=variant == "lightning-manual", fused=variant != "plain-foreach")
+        return project_epoch(data_dir, device)
+    model = SeedModel(manual=variant == "lightning-manual", fused=variant != "plain-foreach").to(device)
+    synchronize(device)
     start = time.perf_counter()
     if variant.startswith("plain"):
         optimizer = model.configure_optimizers()
@@ -111,11 +115,17 @@ def one_epoch(variant: str, batches: InMemoryBatches, data_dir: str | None = Non
             optimizer.step()
     else:
         trainer = L.Trainer(
-            max_epochs=1, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-            enable_progress_bar=False, enable_model_summary=False,
+            max_epochs=1, accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, logger=False,
+            enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
         )
         trainer.fit(model, train_dataloaders=batches)
+    synchronize(device)
     return time.perf_counter() - start
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def main() -> None:
@@ -123,7 +133,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     parser.add_argument("--data-dir", help="MNIST folder: adds the project's own fit as a variant")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
+    device = torch.device(args.device)
     variants = VARIANTS + (("project",) if args.data_dir else ())
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -131,15 +143,17 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 
     torch.manual_seed(0)
-    batches = InMemoryBatches(torch.rand(IMAGES, 28, 28), torch.randint(0, 10, (IMAGES,)))
-    one_epoch("plain", batches)  # warm-up: first calls allocate and pick kernels
+    batches = InMemoryBatches(
+        torch.rand(IMAGES, 28, 28, device=device), torch.randint(0, 10, (IMAGES,), device=device)
+    )
+    one_epoch("plain", batches, device)  # warm-up: first calls allocate and pick kernels
     seconds: dict[str, list[float]] = {variant: [] for variant in variants}
     for _ in range(args.rounds):
         for variant in variants:
-            seconds[variant].append(one_epoch(variant, batches, args.data_dir))
+            seconds[variant].append(one_epoch(variant, batches, device, args.data_dir))
 
     steps = len(batches)
-    print(f"{steps} steps of batch {BATCH}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+    print(f"{steps} steps of batch {BATCH} on {args.device}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
           f"lightning {L.__version__}; median of {args.rounds} rounds")
     print("| variant | s / epoch | ms / step | runs (s) |")
     print("| --- | --- | --- | --- |")
