@@ -58,6 +58,11 @@ def test_batch_size_below_one(tiny_data, tmp_path):
             expect="error: --data.batch_size must be at least 1, got 0", root=tmp_path)
 
 
+def test_adam_beta2_outside_its_range(tiny_data, tmp_path):
+    refused("fit", *QUICK, "--model.beta2", "1.0", "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data,
+            expect="error: --model.beta2 must be at least 0 and below 1, got 1.0", root=tmp_path)
+
+
 def test_checkpoint_that_does_not_exist(tiny_data, tmp_path):
     refused("test", "--ckpt_path", str(tmp_path / "nope.ckpt"), data_dir=tiny_data,
             expect=f"error: --ckpt_path {tmp_path / 'nope.ckpt'} does not exist")

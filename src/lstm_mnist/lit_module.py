@@ -53,6 +53,8 @@ class LitLSTMClassifier(L.LightningModule):
         warmup_fraction: float = 0.15,
     ) -> None:
         super().__init__()
+        if not 0.0 <= beta2 < 1.0:
+            raise UserInputError(f"--model.beta2 must be at least 0 and below 1, got {beta2}")
         self.save_hyperparameters()
         self.net = LSTMClassifier(
             hidden_size=hidden_size,
