@@ -90,7 +90,7 @@ class LSTMMNISTCLI(LightningCLI):
         if trainer.enable_progress_bar is False:
             # The switch wins over a bar that a config lists (configs/gpu.yaml does); Lightning
             # would stop with a MisconfigurationException instead.
-            trainer.callbacks = callbacks = [c for c in callbacks if "ProgressBar" not in c.class_path]
+            trainer.callbacks = [c for c in callbacks if "ProgressBar" not in c.class_path]
         elif not any("ProgressBar" in c.class_path for c in callbacks):
             # Lightning's bar redraws after every step by default, which costs more than a step
             # of this LSTM on the CPU; every tenth step looks the same to a person.

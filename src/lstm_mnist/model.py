@@ -15,7 +15,8 @@ class LSTMClassifier(nn.Module):
     the last layer side by side for a bidirectional one (there ``output[:, -1]`` would hold the
     backward direction after reading a single row, which is why ``h_n`` is used).
 
-    ``forget_bias`` is added to the forget gates' initial bias (0 keeps PyTorch's initialisation).
+    ``forget_bias`` replaces the initial input-side bias (``bias_ih``) of the forget gates; 0 keeps
+    PyTorch's initialisation.
     """
 
     def __init__(
