@@ -9,13 +9,10 @@ for ``--epochs`` epochs; the table reports the last epoch, the first one carryin
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import epoch_timer  # noqa: E402
-
-from lstm_mnist.cli import main as cli_main  # noqa: E402
+from epoch_timer import fit_epoch_seconds  # noqa: E402
 
 
 def main() -> None:
@@ -30,14 +27,10 @@ def main() -> None:
     rows = []
     for hidden in args.hidden:
         for batch in args.batch:
-            epoch_timer.EPOCH_SECONDS.clear()
-            with tempfile.TemporaryDirectory() as root:
-                cli_main([
-                    "fit", *args.extra, "--data.data_dir", args.data_dir, "--model.hidden_size", str(hidden),
-                    "--data.batch_size", str(batch), "--trainer.max_epochs", str(args.epochs),
-                    "--trainer.default_root_dir", root, "--trainer.callbacks+=epoch_timer.EpochTimer",
-                ])
-            seconds = epoch_timer.EPOCH_SECONDS
+            seconds = fit_epoch_seconds([
+                *args.extra, "--data.data_dir", args.data_dir, "--model.hidden_size", str(hidden),
+                "--data.batch_size", str(batch), "--trainer.max_epochs", str(args.epochs),
+            ])
             rows.append((hidden, batch, seconds[-1], seconds))
             print(f"hidden {hidden} batch {batch}: epochs {', '.join(f'{s:.2f}' for s in seconds)} s", flush=True)
 

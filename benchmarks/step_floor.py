@@ -1,9 +1,9 @@
 """What one training epoch costs at the floor: a bare loop, then bare Lightning, on in-memory data.
 
 The project's epoch time only means something next to what the same model costs with nothing
-around it. Every variant trains the seed's model (LSTM 28 -> 64, Linear(64, 10), batch 50,
-Adam 1e-3) for one epoch of 59,000 random images cut from one tensor by index, without
-validation, logging, checkpoints or a progress bar:
+around it. Every variant trains the seed's model (the project's ``LSTMClassifier``: LSTM
+28 -> 64, Linear(64, 10); batch 50, Adam 1e-3) for one epoch of 59,000 random images cut by
+the project's ``TensorBatches``, without validation, logging, checkpoints or a progress bar:
 
 - ``plain``: the hand-written loop (forward, backward, step);
 - ``plain-foreach``: the same with torch's default (multi-tensor) Adam instead of the fused one;
@@ -25,53 +25,34 @@ import argparse
 import logging
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import lightning as L
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import epoch_timer  # noqa: E402
+from epoch_timer import fit_epoch_seconds  # noqa: E402
 
-from lstm_mnist.cli import main as cli_main  # noqa: E402
+from lstm_mnist.batches import TensorBatches  # noqa: E402
+from lstm_mnist.model import LSTMClassifier  # noqa: E402
 
 IMAGES, BATCH = 59_000, 50
 VARIANTS = ("plain", "plain-foreach", "lightning", "lightning-manual")
 
 
-class InMemoryBatches:
-    """Shuffled batches cut from two tensors by one index each, as the project's ``TensorBatches``."""
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        self.images, self.labels = images, labels
-
-    def __iter__(self):
-        order = torch.randperm(len(self.labels), device=self.labels.device)
-        for start in range(0, len(order), BATCH):
-            index = order[start : start + BATCH]
-            yield self.images[index], self.labels[index]
-
-    def __len__(self) -> int:
-        return -(-len(self.labels) // BATCH)
-
-
 class SeedModel(L.LightningModule):
     def __init__(self, manual: bool = False, fused: bool = True) -> None:
         super().__init__()
-        self.lstm = nn.LSTM(28, 64, batch_first=True)
-        self.classifier = nn.Linear(64, 10)
+        self.net = LSTMClassifier()
         self.automatic_optimization = not manual
         self.fused = fused
 
     def loss(self, batch) -> torch.Tensor:
         images, labels = batch
-        _, (h_n, _) = self.lstm(images)
-        return F.cross_entropy(self.classifier(h_n[-1]), labels)
+        return F.cross_entropy(self.net(images), labels)
 
     def training_step(self, batch, batch_idx):
         loss = self.loss(batch)
@@ -88,19 +69,15 @@ class SeedModel(L.LightningModule):
 
 
 def project_epoch(data_dir: str, device: torch.device) -> float:
-    epoch_timer.EPOCH_SECONDS.clear()
     gpu_config = ["--config", "configs/gpu.yaml"] if device.type == "cuda" else []
-    with tempfile.TemporaryDirectory() as root:
-        cli_main([
-            "fit", "--config", "configs/seed.yaml", *gpu_config, "--data.data_dir", data_dir, "--trainer.max_epochs", "1",
-            "--trainer.limit_val_batches", "0", "--trainer.enable_progress_bar", "false",
-            "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", root,
-            "--trainer.callbacks+=epoch_timer.EpochTimer",
-        ])
-    return epoch_timer.EPOCH_SECONDS[-1]
+    return fit_epoch_seconds([
+        "--config", "configs/seed.yaml", *gpu_config, "--data.data_dir", data_dir, "--trainer.max_epochs", "1",
+        "--trainer.limit_val_batches", "0", "--trainer.enable_progress_bar", "false",
+        "--trainer.enable_model_summary", "false",
+    ])[-1]
 
 
-def one_epoch(variant: str, batches: InMemoryBatches, device: torch.device, data_dir: str | None = None) -> float:
+def one_epoch(variant: str, batches: TensorBatches, device: torch.device, data_dir: str | None = None) -> float:
     if variant == "project":
         return project_epoch(data_dir, device)
     model = SeedModel(manual=variant == "lightning-manual", fused=variant != "plain-foreach").to(device)
@@ -143,8 +120,8 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 
     torch.manual_seed(0)
-    batches = InMemoryBatches(
-        torch.rand(IMAGES, 28, 28, device=device), torch.randint(0, 10, (IMAGES,), device=device)
+    batches = TensorBatches(
+        (torch.rand(IMAGES, 28, 28, device=device), torch.randint(0, 10, (IMAGES,), device=device)), BATCH, shuffle=True
     )
     one_epoch("plain", batches, device)  # warm-up: first calls allocate and pick kernels
     seconds: dict[str, list[float]] = {variant: [] for variant in variants}
