@@ -28,8 +28,14 @@ def test_notebook_executes(tmp_path, monkeypatch):
     assert "h_n[-1] equals output[:, -1]: True" in text
     assert "backward: h_n[-1] equals output[:, 0, 64:]:  True" in text
     assert "layers=3 batch_first=False bidirectional=True  output [28, 5, 128]  h_n [6, 5, 64]" in text
+    assert "columns   sequence [1, 28, 28]  input_size 28  output [1, 28, 64]  h_n [1, 1, 64]" in text
+    assert "permuted  sequence [1, 784, 1]  input_size 1   output [1, 784, 64]  h_n [1, 1, 64]" in text
+    # the permutation removes the locality that reading pixels in order keeps
+    pixels = float(text.split("correlation of consecutive steps, pixels: ")[1].split()[0])
+    permuted = float(text.split("correlation of consecutive steps, permuted: ")[1].split()[0])
+    assert pixels > 0.7 and abs(permuted) < 0.3
     accuracy = float(text.split("accuracy on the 10k test set: ")[1].split()[0])
     assert accuracy > 0.9
     pictures = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if "image/png" in o.get("data", {})]
-    assert len(pictures) == 3  # the validation curve, the test digits, how the answer forms
+    assert len(pictures) == 4  # the reading orders, the validation curve, the test digits, how the answer forms
     assert list(tmp_path.glob("notebook_runs/lightning_logs/version_0/checkpoints/*.ckpt"))

@@ -66,14 +66,17 @@ def misclassified_figure(images: Tensor, labels: Tensor, predictions: Tensor, co
     return figure
 
 
-def answer_forms_figure(true_class_probability: Tensor):
-    """Probability of the true digit after each row read, one line per digit (``[10, rows]``)."""
+def answer_forms_figure(true_class_probability: Tensor, step_name: str = "rows"):
+    """Probability of the true digit after each step read, one line per digit (``[10, steps]``);
+    ``step_name`` says what a step is: rows, columns or pixels."""
     figure = new_figure(figsize=(6.5, 4))
     axes = figure.subplots()
-    rows = torch.arange(1, true_class_probability.shape[1] + 1)
+    steps = torch.arange(1, true_class_probability.shape[1] + 1)
     for digit in range(NUM_CLASSES):
-        axes.plot(rows.numpy(), true_class_probability[digit].numpy(), label=str(digit))
-    axes.set(xlabel="rows read", ylabel="probability of the true digit", ylim=(0, 1.02), xlim=(1, int(rows[-1])))
+        axes.plot(steps.numpy(), true_class_probability[digit].numpy(), label=str(digit))
+    axes.set(
+        xlabel=f"{step_name} read", ylabel="probability of the true digit", ylim=(0, 1.02), xlim=(1, int(steps[-1]))
+    )
     axes.legend(title="digit", ncol=2, fontsize=7)
     axes.grid(alpha=0.3)
     figure.tight_layout()
@@ -82,6 +85,9 @@ def answer_forms_figure(true_class_probability: Tensor):
 
 class TensorBoardPictures(L.Callback):
     """Confusion matrix, misclassified digits and "how the answer forms", plus the HPARAMS entry.
+
+    "How the answer forms" follows the model's reading order: the x axis counts rows, columns
+    or pixels read.
 
     Args:
         every_n_validations: draw at every n-th validation during fit (1 draws at all of them;
@@ -111,9 +117,9 @@ class TensorBoardPictures(L.Callback):
     def _collect(self, pl_module: L.LightningModule, batch: tuple[Tensor, Tensor]) -> None:
         images, labels = batch
         with torch.inference_mode():
-            row_logits = pl_module.logits_after_each_row(images)  # [batch, rows, classes]
-            # One-directional, the last row's scores are the model's answer; bidirectional, they are not.
-            final = pl_module(images) if pl_module.hparams.bidirectional else row_logits[:, -1]
+            step_logits = pl_module.logits_after_each_step(images)  # [batch, steps, classes]
+            # One-directional, the last step's scores are the model's answer; bidirectional, they are not.
+            final = pl_module(images) if pl_module.hparams.bidirectional else step_logits[:, -1]
         predictions = final.argmax(dim=1)
         labels_cpu, predictions_cpu = labels.cpu(), predictions.cpu()
         self._confusion += torch.bincount(
@@ -124,13 +130,13 @@ class TensorBoardPictures(L.Callback):
         wrong = wrong[: max(0, self.max_misclassified - taken)]
         if len(wrong):
             self._wrong.append((images[wrong.to(images.device)].cpu(), labels_cpu[wrong], predictions_cpu[wrong]))
-        true_probability = row_logits.softmax(dim=-1).gather(
-            2, labels.view(-1, 1, 1).expand(-1, row_logits.shape[1], 1)
-        ).squeeze(2).float().cpu()  # [batch, rows]
-        self._per_digit.append(torch.zeros(NUM_CLASSES, row_logits.shape[1]).index_add_(0, labels_cpu, true_probability))
+        true_probability = step_logits.softmax(dim=-1).gather(
+            2, labels.view(-1, 1, 1).expand(-1, step_logits.shape[1], 1)
+        ).squeeze(2).float().cpu()  # [batch, steps]
+        self._per_digit.append(torch.zeros(NUM_CLASSES, step_logits.shape[1]).index_add_(0, labels_cpu, true_probability))
         self._counts += torch.bincount(labels_cpu, minlength=NUM_CLASSES)
 
-    def _draw(self, trainer: L.Trainer, prefix: str) -> None:
+    def _draw(self, trainer: L.Trainer, pl_module: L.LightningModule, prefix: str) -> None:
         writer = self._writer(trainer)
         if writer is None:
             return
@@ -140,7 +146,7 @@ class TensorBoardPictures(L.Callback):
             images, labels, predictions = (torch.cat(parts) for parts in zip(*self._wrong))
             writer.add_figure(f"{prefix}/misclassified", misclassified_figure(images, labels, predictions), step)
         average = sum(self._per_digit) / self._counts.clamp(min=1).unsqueeze(1)
-        writer.add_figure(f"{prefix}/answer_forms", answer_forms_figure(average), step)
+        writer.add_figure(f"{prefix}/answer_forms", answer_forms_figure(average, pl_module.step_name), step)
 
     # validation during fit
     def on_validation_epoch_start(self, trainer, pl_module):
@@ -160,7 +166,7 @@ class TensorBoardPictures(L.Callback):
 
     def on_validation_epoch_end(self, trainer, pl_module):
         if self._drawing:
-            self._draw(trainer, "val")
+            self._draw(trainer, pl_module, "val")
 
     # test
     def on_test_epoch_start(self, trainer, pl_module):
@@ -170,7 +176,7 @@ class TensorBoardPictures(L.Callback):
         self._collect(pl_module, batch)
 
     def on_test_epoch_end(self, trainer, pl_module):
-        self._draw(trainer, "test")
+        self._draw(trainer, pl_module, "test")
 
     # HPARAMS tab
     def on_fit_start(self, trainer, pl_module):

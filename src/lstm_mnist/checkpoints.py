@@ -16,8 +16,11 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
 
-# Hyperparameters that decide the shapes of the weights.
-ARCHITECTURE = ("hidden_size", "num_layers", "bidirectional")
+# Hyperparameters that decide the shapes of the weights or what they mean: a checkpoint trained
+# with other values cannot go on training under this config.
+ARCHITECTURE = ("cell", "order", "permutation_seed", "hidden_size", "num_layers", "bidirectional")
+# What a checkpoint written before a hyperparameter existed was trained with.
+EARLIER_DEFAULTS = {"cell": "lstm", "order": "rows", "permutation_seed": 0}
 
 
 def best_checkpoint() -> ModelCheckpoint:
@@ -92,12 +95,16 @@ def read_checkpoint(path: str | Path) -> dict:
 
 
 def architecture_differences(checkpoint: dict, model_config) -> list[tuple[str, object, object]]:
-    """``(name, in the checkpoint, in the config)`` for each hyperparameter that shapes the weights and differs."""
-    stored = checkpoint["hyper_parameters"]
+    """``(name, in the checkpoint, in the config)`` for each hyperparameter of ``ARCHITECTURE`` that
+    differs (the permutation seed only where both read permuted pixels)."""
+    stored = {**EARLIER_DEFAULTS, **checkpoint["hyper_parameters"]}
+    both_permuted = stored["order"] == model_config["order"] == "permuted"
     return [
         (name, stored[name], model_config[name])
         for name in ARCHITECTURE
-        if name in stored and stored[name] != model_config[name]
+        if name in stored
+        and stored[name] != model_config[name]
+        and (name != "permutation_seed" or both_permuted)
     ]
 
 

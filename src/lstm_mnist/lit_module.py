@@ -11,7 +11,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from lstm_mnist.data import NUM_CLASSES
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.model import LSTMClassifier
+from lstm_mnist.model import STEP_NAME, Cell, LSTMClassifier, Order
 
 # Mean and standard deviation of MNIST's 60k training pixels in [0, 1].
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -20,13 +20,24 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 class LitLSTMClassifier(L.LightningModule):
     """Trains :class:`LSTMClassifier` with cross-entropy and Adam.
 
-    Input standardisation lives here rather than in the data so that a checkpoint alone
-    says how to read raw pixels in [0, 1]: test, predict and ``load_from_checkpoint`` need
-    no config to get it right.
+    Input standardisation and the reading order live here rather than in the data so that a
+    checkpoint alone says how to read raw pixels in [0, 1]: test, predict and
+    ``load_from_checkpoint`` need no config to get it right.
 
     Args:
-        hidden_size, num_layers, dropout, bidirectional, forget_bias: the LSTM (see ``LSTMClassifier``).
-        normalize_input: standardise pixels with MNIST's mean and std before the LSTM.
+        hidden_size: features in the recurrent layer's hidden state.
+        num_layers: recurrent layers stacked on each other.
+        dropout: dropout between stacked layers.
+        bidirectional: also read the sequence backwards.
+        forget_bias: LSTM only: initial bias of the forget gates; unset means 1.0 (gates open)
+            for an LSTM, 0 keeps PyTorch's initialisation. Setting it for a GRU or RNN is an error.
+        cell: the recurrent layer: ``lstm`` (``nn.LSTM``), ``gru`` (``nn.GRU``) or ``rnn``
+            (``nn.RNN``, tanh).
+        order: how an image becomes a sequence: ``rows`` (28 steps of 28 pixels), ``columns``,
+            ``pixels`` (784 steps of one pixel: sequential MNIST) or ``permuted`` (784 pixels in
+            one fixed random order: permuted MNIST).
+        permutation_seed: draws the pixel order of ``permuted`` (kept in checkpoints).
+        normalize_input: standardise pixels with MNIST's mean and std before the recurrent layer.
         lr: Adam's learning rate; the peak rate when ``schedule`` is ``one_cycle``.
         weight_decay: Adam's L2 penalty.
         beta2: Adam's decay rate for its running mean of squared gradients. PyTorch's 0.999
@@ -44,7 +55,10 @@ class LitLSTMClassifier(L.LightningModule):
         num_layers: int = 1,
         dropout: float = 0.0,
         bidirectional: bool = False,
-        forget_bias: float = 1.0,
+        forget_bias: float | None = None,
+        cell: Cell = "lstm",
+        order: Order = "rows",
+        permutation_seed: int = 0,
         normalize_input: bool = True,
         lr: float = 5e-3,
         weight_decay: float = 0.0,
@@ -55,6 +69,12 @@ class LitLSTMClassifier(L.LightningModule):
         super().__init__()
         if not 0.0 <= beta2 < 1.0:
             raise UserInputError(f"--model.beta2 must be at least 0 and below 1, got {beta2}")
+        if forget_bias and cell != "lstm":
+            raise UserInputError(
+                f"--model.forget_bias is a setting of LSTM cells only, not of --model.cell {cell}: leave it unset"
+            )
+        if forget_bias is None:
+            forget_bias = 1.0 if cell == "lstm" else 0.0
         self.save_hyperparameters()
         self.net = LSTMClassifier(
             hidden_size=hidden_size,
@@ -62,6 +82,9 @@ class LitLSTMClassifier(L.LightningModule):
             dropout=dropout,
             bidirectional=bidirectional,
             forget_bias=forget_bias,
+            cell=cell,
+            order=order,
+            permutation_seed=permutation_seed,
         )
         # Our own tensors go in: skipping the argument checks saves device syncs.
         self.val_acc = MulticlassAccuracy(NUM_CLASSES, average="micro", validate_args=False)
@@ -83,8 +106,14 @@ class LitLSTMClassifier(L.LightningModule):
         """Logits ``[batch, 10]`` for raw images in [0, 1], ``[batch, 28, 28]`` or ``[batch, 1, 28, 28]``."""
         return self.net(self.prepare(images))
 
-    def logits_after_each_row(self, images: Tensor) -> Tensor:
-        return self.net.logits_after_each_row(self.prepare(images))
+    def logits_after_each_step(self, images: Tensor) -> Tensor:
+        """``[batch, steps, 10]``: the answer after each row, column or pixel read."""
+        return self.net.logits_after_each_step(self.prepare(images))
+
+    @property
+    def step_name(self) -> str:
+        """What one time step reads: ``rows``, ``columns`` or ``pixels``."""
+        return STEP_NAME[self.hparams.order]
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         images, labels = batch

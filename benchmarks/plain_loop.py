@@ -1,0 +1,84 @@
+"""The project's model and recipe as a bare PyTorch loop: the floor the project's time is compared with.
+
+Same network (the project's plain ``LSTMClassifier``, any cell and reading order), same input
+standardisation, fused Adam, gradient clipping and one-cycle schedule, batches cut from
+tensors already on the device, and (optionally) the same validation cadence; no framework,
+no logging, no checkpoints.
+"""
+
+import time
+
+import torch
+from torch.nn import functional as F
+
+from lstm_mnist.lit_module import MNIST_MEAN, MNIST_STD
+from lstm_mnist.model import LSTMClassifier
+
+MODEL_KEYS = ("hidden_size", "num_layers", "dropout", "bidirectional", "cell", "order", "permutation_seed")
+
+
+def network(model_config: dict) -> LSTMClassifier:
+    """The plain network a ``model:`` section of a config describes (forget bias 1 for an LSTM unless set)."""
+    forget_bias = model_config.get("forget_bias")
+    if forget_bias is None:
+        forget_bias = 1.0 if model_config.get("cell", "lstm") == "lstm" else 0.0
+    return LSTMClassifier(**{k: model_config[k] for k in MODEL_KEYS if k in model_config}, forget_bias=forget_bias)
+
+
+def plain_seconds(
+    model_config: dict,
+    train: tuple[torch.Tensor, torch.Tensor],
+    batch_size: int,
+    steps: int,
+    warmup_steps: int = 5,
+    val: tuple[torch.Tensor, torch.Tensor] | None = None,
+    eval_batch_size: int = 1000,
+    validate_every: int = 50,
+    clip: float | None = 1.0,
+) -> float:
+    """Seconds that ``steps`` training steps take (after ``warmup_steps`` untimed ones), with a
+    validation over ``val`` after every ``validate_every`` timed steps when ``val`` is given."""
+    device = train[0].device
+    torch.manual_seed(0)
+    model = network(model_config).to(device)
+    lr, beta2 = model_config.get("lr", 5e-3), model_config.get("beta2", 0.95)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, beta2), fused=device.type in ("cpu", "cuda"))
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=warmup_steps + steps + 1)
+    images, labels = train
+    order = torch.randperm(len(labels), device=device)
+
+    def step(index: int) -> None:
+        batch = order[(index * batch_size) % (len(labels) - batch_size) :][:batch_size]
+        loss = F.cross_entropy(model((images[batch] - MNIST_MEAN) / MNIST_STD), labels[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        schedule.step()
+
+    def validate() -> float:
+        model.eval()
+        correct = torch.zeros((), device=device)
+        with torch.inference_mode():
+            for start in range(0, len(val[1]), eval_batch_size):
+                logits = model((val[0][start : start + eval_batch_size] - MNIST_MEAN) / MNIST_STD)
+                correct += (logits.argmax(dim=1) == val[1][start : start + eval_batch_size]).sum()
+        model.train()
+        return float(correct) / len(val[1])  # reading it waits for the device, as a logged metric does
+
+    for index in range(warmup_steps):
+        step(index)
+    synchronize(device)
+    start = time.perf_counter()
+    for index in range(warmup_steps, warmup_steps + steps):
+        step(index)
+        if val is not None and (index - warmup_steps + 1) % validate_every == 0:
+            validate()
+    synchronize(device)
+    return time.perf_counter() - start
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
