@@ -1,5 +1,5 @@
-"""A callback that records the wall time of every training epoch, validation included, and a
-helper that runs ``train.py fit`` in this process with it."""
+"""Callbacks that record the wall time of every training epoch (validation included) or step, and
+a helper that runs ``train.py fit`` in this process with the first."""
 
 import tempfile
 import time
@@ -10,6 +10,7 @@ import torch
 from lstm_mnist.cli import main as cli_main
 
 EPOCH_SECONDS: list[float] = []
+STEP_ENDS: list[float] = []
 
 
 class EpochTimer(L.Callback):
@@ -24,6 +25,15 @@ class EpochTimer(L.Callback):
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         EPOCH_SECONDS.append(time.perf_counter() - self._start)
+
+
+class StepTimer(L.Callback):
+    """Appends the time at the end of every training step to ``STEP_ENDS``."""
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        STEP_ENDS.append(time.perf_counter())
 
 
 def fit_epoch_seconds(fit_args: list[str]) -> list[float]:
