@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # The prepared GPU run, one call: the reference loop on the GPU, the project's configs/gpu.yaml
-# in fp32 and bf16-mixed, epoch time against hidden and batch size, and configs/best.yaml.
+# in fp32 and bf16-mixed, epoch time against hidden and batch size, configs/best.yaml, and
+# sequential/permuted MNIST (configs/smnist.yaml and pmnist.yaml, about 5 minutes together).
 #
 #   bash benchmarks/gpu.sh DATA_DIR [OUT_DIR]
 #
 # DATA_DIR holds MNIST/raw/. Every program's output is kept in OUT_DIR (default /tmp/gpu-bench).
-# PARTS="reference project floor profile grid best" (the default) picks the sections to run.
+# PARTS="reference project floor profile grid best sequential" (the default) picks the sections to run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?usage: gpu.sh DATA_DIR [OUT_DIR]}
 out=${2:-/tmp/gpu-bench}
 mkdir -p "$out"
-parts=" ${PARTS:-reference project floor profile grid best} "
+parts=" ${PARTS:-reference project floor profile grid best sequential} "
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
@@ -62,4 +63,11 @@ echo "fit wall seconds: $(python3 -c "print(round($end - $start, 1))")"
 python3 train.py test --config configs/gpu.yaml --data.data_dir "$data" --trainer.default_root_dir "$out/best" \
   --ckpt_path "$out/best/lightning_logs/version_0/checkpoints/last.ckpt" 2>&1 | grep -E "test/(acc|loss)"
 tail -n 6 "$out/best-fit.txt"
+fi
+
+if [[ $parts == *" sequential "* ]]; then
+echo "== sequential and permuted MNIST: configs/smnist.yaml and pmnist.yaml against a plain loop"
+python3 benchmarks/sequential_gpu.py --data-dir "$data" --out "$out/sequential" -- --trainer.enable_progress_bar false \
+  > "$out/sequential.txt" 2>&1
+grep -E "plain loop|^\|" "$out/sequential.txt"
 fi

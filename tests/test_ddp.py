@@ -11,9 +11,14 @@ from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 
 
 @pytest.mark.skipif(not torch.distributed.is_available() or sys.platform == "win32", reason="needs torch.distributed")
-def test_two_process_ddp_on_cpu(tiny_data, tmp_path):
+@pytest.mark.parametrize(
+    "model_flags",
+    [[], ["--model.order", "permuted", "--model.cell", "gru", "--model.hidden_size", "8"]],
+    ids=["default", "permuted-gru"],
+)
+def test_two_process_ddp_on_cpu(tiny_data, tmp_path, model_flags):
     result = run_cli(
-        "fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.accelerator", "cpu", "--trainer.devices", "2",
+        "fit", *TINY_ARGS, *model_flags, "--trainer.max_epochs", "1", "--trainer.accelerator", "cpu", "--trainer.devices", "2",
         "--trainer.strategy", "ddp", "--trainer.enable_progress_bar", "false",
         "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data,
     )
