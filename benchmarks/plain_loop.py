@@ -11,18 +11,7 @@ import time
 import torch
 from torch.nn import functional as F
 
-from lstm_mnist.lit_module import MNIST_MEAN, MNIST_STD
-from lstm_mnist.model import LSTMClassifier
-
-MODEL_KEYS = ("hidden_size", "num_layers", "dropout", "bidirectional", "cell", "order", "permutation_seed")
-
-
-def network(model_config: dict) -> LSTMClassifier:
-    """The plain network a ``model:`` section of a config describes (forget bias 1 for an LSTM unless set)."""
-    forget_bias = model_config.get("forget_bias")
-    if forget_bias is None:
-        forget_bias = 1.0 if model_config.get("cell", "lstm") == "lstm" else 0.0
-    return LSTMClassifier(**{k: model_config[k] for k in MODEL_KEYS if k in model_config}, forget_bias=forget_bias)
+from lstm_mnist.lit_module import MNIST_MEAN, MNIST_STD, LitLSTMClassifier
 
 
 def plain_seconds(
@@ -40,7 +29,7 @@ def plain_seconds(
     validation over ``val`` after every ``validate_every`` timed steps when ``val`` is given."""
     device = train[0].device
     torch.manual_seed(0)
-    model = network(model_config).to(device)
+    model = LitLSTMClassifier(**model_config).net.to(device)  # the plain network, built as the project builds it
     lr, beta2 = model_config.get("lr", 5e-3), model_config.get("beta2", 0.95)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, beta2), fused=device.type in ("cpu", "cuda"))
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=warmup_steps + steps + 1)
