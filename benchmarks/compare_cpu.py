@@ -21,9 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def timed(command: list[str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MB and the output of one whole process, via GNU time."""
-    result = subprocess.run(
-        ["/usr/bin/time", "-f", "TIME %e %M", *command], capture_output=True, text=True, cwd=ROOT
-    )
+    result = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M", *command], capture_output=True, text=True, cwd=ROOT)
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
     seconds, kilobytes = re.findall(r"TIME ([\d.]+) (\d+)", result.stderr)[-1]
@@ -33,9 +31,23 @@ def timed(command: list[str]) -> tuple[float, float, str]:
 def project_test_accuracy(run_root: Path, data_dir: str) -> float:
     last = run_root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     result = subprocess.run(
-        [sys.executable, "train.py", "test", "--ckpt_path", str(last), "--data.data_dir", data_dir,
-         "--trainer.default_root_dir", str(run_root), "--trainer.enable_progress_bar", "false"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "train.py",
+            "test",
+            "--ckpt_path",
+            str(last),
+            "--data.data_dir",
+            data_dir,
+            "--trainer.default_root_dir",
+            str(run_root),
+            "--trainer.enable_progress_bar",
+            "false",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     )
     return float(re.search(r"test/acc\s+([\d.]+)", result.stdout).group(1))
 
@@ -51,8 +63,16 @@ def main() -> None:
     rows: dict[str, list[tuple[float, float, float]]] = {"reference loop": [], "train.py fit": []}
     for run in range(args.runs):
         seconds, megabytes, output = timed(
-            [sys.executable, "benchmarks/reference_loop.py", "--data-dir", args.data_dir, "--epochs", str(args.epochs),
-             "--seed", str(run)]
+            [
+                sys.executable,
+                "benchmarks/reference_loop.py",
+                "--data-dir",
+                args.data_dir,
+                "--epochs",
+                str(args.epochs),
+                "--seed",
+                str(run),
+            ]
         )
         accuracy = float(re.search(r"RESULT test_acc=([\d.]+)", output).group(1))
         rows["reference loop"].append((seconds, megabytes, accuracy))
@@ -60,9 +80,21 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as run_root:
             seconds, megabytes, _ = timed(
-                [sys.executable, "train.py", "fit", "--config", args.config, "--data.data_dir", args.data_dir,
-                 "--trainer.max_epochs", str(args.epochs), "--seed_everything", str(run),
-                 "--trainer.default_root_dir", run_root]
+                [
+                    sys.executable,
+                    "train.py",
+                    "fit",
+                    "--config",
+                    args.config,
+                    "--data.data_dir",
+                    args.data_dir,
+                    "--trainer.max_epochs",
+                    str(args.epochs),
+                    "--seed_everything",
+                    str(run),
+                    "--trainer.default_root_dir",
+                    run_root,
+                ]
             )
             accuracy = project_test_accuracy(Path(run_root), args.data_dir)
         rows["train.py fit"].append((seconds, megabytes, accuracy))

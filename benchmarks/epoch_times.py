@@ -27,15 +27,24 @@ def main() -> None:
     rows = []
     for hidden in args.hidden:
         for batch in args.batch:
-            seconds = fit_epoch_seconds([
-                *args.extra, "--data.data_dir", args.data_dir, "--model.hidden_size", str(hidden),
-                "--data.batch_size", str(batch), "--trainer.max_epochs", str(args.epochs),
-            ])
+            seconds = fit_epoch_seconds(
+                [
+                    *args.extra,
+                    "--data.data_dir",
+                    args.data_dir,
+                    "--model.hidden_size",
+                    str(hidden),
+                    "--data.batch_size",
+                    str(batch),
+                    "--trainer.max_epochs",
+                    str(args.epochs),
+                ]
+            )
             rows.append((hidden, batch, seconds[-1], seconds))
             print(f"hidden {hidden} batch {batch}: epochs {', '.join(f'{s:.2f}' for s in seconds)} s", flush=True)
 
     print(f"\nextra arguments: {' '.join(args.extra) or '(none)'}")
-    print("| hidden | batch | s / epoch (last of %d) |" % args.epochs)
+    print(f"| hidden | batch | s / epoch (last of {args.epochs}) |")
     print("| --- | --- | --- |")
     for hidden, batch, last, _ in rows:
         print(f"| {hidden} | {batch} | {last:.2f} |")

@@ -31,13 +31,32 @@ WARMUP = 3
 def project_ms_per_step(order: str, cell: str, hidden: int, batch: int, steps: int, data_dir: str) -> float:
     STEP_ENDS.clear()
     with tempfile.TemporaryDirectory() as root:
-        cli_main([
-            "fit", "--data.data_dir", data_dir, "--model.order", order, "--model.cell", cell,
-            "--model.hidden_size", str(hidden), "--data.batch_size", str(batch),
-            "--trainer.max_steps", str(WARMUP + steps), "--trainer.limit_val_batches", "0",
-            "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-            "--trainer.default_root_dir", root, "--trainer.callbacks+=epoch_timer.StepTimer",
-        ])
+        cli_main(
+            [
+                "fit",
+                "--data.data_dir",
+                data_dir,
+                "--model.order",
+                order,
+                "--model.cell",
+                cell,
+                "--model.hidden_size",
+                str(hidden),
+                "--data.batch_size",
+                str(batch),
+                "--trainer.max_steps",
+                str(WARMUP + steps),
+                "--trainer.limit_val_batches",
+                "0",
+                "--trainer.enable_progress_bar",
+                "false",
+                "--trainer.enable_model_summary",
+                "false",
+                "--trainer.default_root_dir",
+                root,
+                "--trainer.callbacks+=epoch_timer.StepTimer",
+            ]
+        )
     return (STEP_ENDS[-1] - STEP_ENDS[WARMUP - 1]) / steps * 1000
 
 
@@ -67,13 +86,17 @@ def main() -> None:
                 rows.append((order, cell, hidden, steps, plain, project))
                 print(f"{order} {cell} {hidden}: plain {plain:.1f} ms/step, project {project:.1f} ms/step", flush=True)
 
-    print(f"\nCPU, {torch.get_num_threads()} threads, torch {torch.__version__}; batch {args.batch}, "
-          f"{steps_per_epoch} steps an epoch; training steps only (no validation), scaled from the steps timed")
+    print(
+        f"\nCPU, {torch.get_num_threads()} threads, torch {torch.__version__}; batch {args.batch}, "
+        f"{steps_per_epoch} steps an epoch; training steps only (no validation), scaled from the steps timed"
+    )
     print("| order | cell | hidden | steps timed | plain s/epoch | project s/epoch | ratio |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for order, cell, hidden, steps, plain, project in rows:
-        print(f"| {order} | {cell} | {hidden} | {steps} | {plain * steps_per_epoch / 1000:.1f} "
-              f"| {project * steps_per_epoch / 1000:.1f} | {project / plain:.2f} |")
+        print(
+            f"| {order} | {cell} | {hidden} | {steps} | {plain * steps_per_epoch / 1000:.1f} "
+            f"| {project * steps_per_epoch / 1000:.1f} | {project / plain:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ For each config, in this one process:
 3. the fit's own test of its best-``val/acc`` checkpoint, and a test of ``last.ckpt``, on the
    full 10k test set.
 
-    python benchmarks/sequential_gpu.py --data-dir DATA [--out DIR] [--budget 240] [--configs smnist pmnist] [-- FIT FLAGS]
+    python benchmarks/sequential_gpu.py --data-dir DATA [--out DIR] [--budget 240] \
+        [--configs smnist pmnist] [-- FIT FLAGS]
 
 ``--device cpu`` with fit flags that shorten the run (``--trainer.limit_train_batches 3``, ...)
 checks the script itself on a machine without a GPU.
@@ -71,14 +72,22 @@ def run_config(name: str, args: argparse.Namespace) -> dict:
     batch = data_config["batch_size"]
     steps_per_epoch = math.ceil(len(train[1]) / batch)
     plain = plain_seconds(
-        model, train, batch, plain_steps, val=val, eval_batch_size=data_config["eval_batch_size"],
+        model,
+        train,
+        batch,
+        plain_steps,
+        val=val,
+        eval_batch_size=data_config["eval_batch_size"],
         clip=config["trainer"].get("gradient_clip_val"),
     )
     plain_epoch = plain / plain_steps * steps_per_epoch
     asked = config["trainer"]["max_epochs"]
     epochs = max(1, min(asked, int(budget / (1.2 * plain_epoch))))
-    print(f"{name}: plain loop {plain_epoch:.2f} s/epoch ({plain_steps} steps scaled to {steps_per_epoch}); "
-          f"running {epochs} of the config's {asked} epochs", flush=True)
+    print(
+        f"{name}: plain loop {plain_epoch:.2f} s/epoch ({plain_steps} steps scaled to {steps_per_epoch}); "
+        f"running {epochs} of the config's {asked} epochs",
+        flush=True,
+    )
     del train, val
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -86,22 +95,46 @@ def run_config(name: str, args: argparse.Namespace) -> dict:
     root = out / name
     EPOCH_SECONDS.clear()
     start = time.perf_counter()
-    cli_main([
-        "fit", "--config", str(config_path), "--data.data_dir", data_dir,
-        "--trainer.max_epochs", str(epochs), "--trainer.default_root_dir", str(root),
-        "--trainer.callbacks+=epoch_timer.EpochTimer", *args.extra,
-    ])
+    cli_main(
+        [
+            "fit",
+            "--config",
+            str(config_path),
+            "--data.data_dir",
+            data_dir,
+            "--trainer.max_epochs",
+            str(epochs),
+            "--trainer.default_root_dir",
+            str(root),
+            "--trainer.callbacks+=epoch_timer.EpochTimer",
+            *args.extra,
+        ]
+    )
     fit_seconds = time.perf_counter() - start
     epoch_seconds = list(EPOCH_SECONDS)
     runs = root / "lightning_logs"
-    cli_main([
-        "test", "--data.data_dir", data_dir, *args.extra,
-        "--ckpt_path", str(runs / "version_0" / "checkpoints" / "last.ckpt"), "--trainer.default_root_dir", str(root),
-    ])
+    cli_main(
+        [
+            "test",
+            "--data.data_dir",
+            data_dir,
+            *args.extra,
+            "--ckpt_path",
+            str(runs / "version_0" / "checkpoints" / "last.ckpt"),
+            "--trainer.default_root_dir",
+            str(root),
+        ]
+    )
     return {
-        "name": name, "epochs": epochs, "asked": asked, "plain": plain_epoch,
-        "project": statistics.median(epoch_seconds[1:] or epoch_seconds), "first": epoch_seconds[0],
-        "fit": fit_seconds, "best_test": test_accuracy(runs / "version_0"), "last_test": test_accuracy(runs / "version_1"),
+        "name": name,
+        "epochs": epochs,
+        "asked": asked,
+        "plain": plain_epoch,
+        "project": statistics.median(epoch_seconds[1:] or epoch_seconds),
+        "first": epoch_seconds[0],
+        "fit": fit_seconds,
+        "best_test": test_accuracy(runs / "version_0"),
+        "last_test": test_accuracy(runs / "version_1"),
     }
 
 
@@ -119,15 +152,21 @@ def main() -> None:
     print(machine, "torch", torch.__version__, flush=True)
     results = [run_config(name, args) for name in args.configs]
 
-    print(f"\n{machine}; plain loop: {args.plain_steps} steps scaled to an epoch; "
-          "project: median epoch after the first, validation every 50 steps included")
-    print("| config | epochs | plain s/epoch | project s/epoch | ratio | first epoch s | fit s (with test) "
-          "| test acc, best val ckpt | test acc, last.ckpt |")
+    print(
+        f"\n{machine}; plain loop: {args.plain_steps} steps scaled to an epoch; "
+        "project: median epoch after the first, validation every 50 steps included"
+    )
+    print(
+        "| config | epochs | plain s/epoch | project s/epoch | ratio | first epoch s | fit s (with test) "
+        "| test acc, best val ckpt | test acc, last.ckpt |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         epochs = f"{r['epochs']}" + ("" if r["epochs"] == r["asked"] else f" of {r['asked']}")
-        print(f"| {r['name']} | {epochs} | {r['plain']:.2f} | {r['project']:.2f} | {r['project'] / r['plain']:.2f} "
-              f"| {r['first']:.2f} | {r['fit']:.0f} | {100 * r['best_test']:.2f}% | {100 * r['last_test']:.2f}% |")
+        print(
+            f"| {r['name']} | {epochs} | {r['plain']:.2f} | {r['project']:.2f} | {r['project'] / r['plain']:.2f} "
+            f"| {r['first']:.2f} | {r['fit']:.0f} | {100 * r['best_test']:.2f}% | {100 * r['last_test']:.2f}% |"
+        )
 
 
 if __name__ == "__main__":

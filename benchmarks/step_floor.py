@@ -70,11 +70,23 @@ class SeedModel(L.LightningModule):
 
 def project_epoch(data_dir: str, device: torch.device) -> float:
     gpu_config = ["--config", "configs/gpu.yaml"] if device.type == "cuda" else []
-    return fit_epoch_seconds([
-        "--config", "configs/seed.yaml", *gpu_config, "--data.data_dir", data_dir, "--trainer.max_epochs", "1",
-        "--trainer.limit_val_batches", "0", "--trainer.enable_progress_bar", "false",
-        "--trainer.enable_model_summary", "false",
-    ])[-1]
+    return fit_epoch_seconds(
+        [
+            "--config",
+            "configs/seed.yaml",
+            *gpu_config,
+            "--data.data_dir",
+            data_dir,
+            "--trainer.max_epochs",
+            "1",
+            "--trainer.limit_val_batches",
+            "0",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.enable_model_summary",
+            "false",
+        ]
+    )[-1]
 
 
 def one_epoch(variant: str, batches: TensorBatches, device: torch.device, data_dir: str | None = None) -> float:
@@ -92,8 +104,13 @@ def one_epoch(variant: str, batches: TensorBatches, device: torch.device, data_d
             optimizer.step()
     else:
         trainer = L.Trainer(
-            max_epochs=1, accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, logger=False,
-            enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+            max_epochs=1,
+            accelerator="gpu" if device.type == "cuda" else "cpu",
+            devices=1,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
         )
         trainer.fit(model, train_dataloaders=batches)
     synchronize(device)
@@ -130,8 +147,10 @@ def main() -> None:
             seconds[variant].append(one_epoch(variant, batches, device, args.data_dir))
 
     steps = len(batches)
-    print(f"{steps} steps of batch {BATCH} on {args.device}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
-          f"lightning {L.__version__}; median of {args.rounds} rounds")
+    print(
+        f"{steps} steps of batch {BATCH} on {args.device}, {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}, lightning {L.__version__}; median of {args.rounds} rounds"
+    )
     print("| variant | s / epoch | ms / step | runs (s) |")
     print("| --- | --- | --- | --- |")
     for variant, values in seconds.items():

@@ -119,7 +119,9 @@ def write_user_style_digits(images, labels, folder: Path) -> dict[str, int]:
             name = f"{index:02d}_dark.png"
             page.save(folder / name)
         elif style == 2:  # blue ballpoint on cream paper, RGB PNG
-            ink = np.asarray(Image.fromarray(pixels).resize((100, 100), Image.BICUBIC), dtype=np.float32)[..., None] / 255
+            ink = (
+                np.asarray(Image.fromarray(pixels).resize((100, 100), Image.BICUBIC), dtype=np.float32)[..., None] / 255
+            )
             paper, pen = np.array([245, 240, 225], np.float32), np.array([20, 40, 150], np.float32)
             page = (paper * (1 - ink) + pen * ink).astype(np.uint8)
             name = f"{index:02d}_blue.png"

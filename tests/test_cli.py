@@ -1,14 +1,13 @@
 """The CLI as a user runs it: train on tiny data, then open what the run wrote."""
 
-
 import pytest
 import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
-from conftest import TINY_ARGS, accuracy, only, read_scalars, refused, run_cli
 
 import lstm_mnist
+from conftest import TINY_ARGS, accuracy, only, read_scalars, refused, run_cli
 from lstm_mnist.data import MNISTDataModule
 
 
@@ -17,8 +16,15 @@ def fitted(tiny_data, tmp_path_factory):
     """One epoch of ``fit`` on tiny data: 500 training images in batches of 5 = 100 steps."""
     root = tmp_path_factory.mktemp("fit")
     result = run_cli(
-        "fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--pictures.every_n_validations", "1",
-        "--trainer.default_root_dir", str(root), data_dir=tiny_data,
+        "fit",
+        *TINY_ARGS,
+        "--trainer.max_epochs",
+        "1",
+        "--pictures.every_n_validations",
+        "1",
+        "--trainer.default_root_dir",
+        str(root),
+        data_dir=tiny_data,
     )
     return root / "lightning_logs" / "version_0", result
 
@@ -102,8 +108,15 @@ def test_extending_a_finished_one_cycle_run_is_refused(fitted, tiny_data, tmp_pa
     run_dir, _ = fitted
     last = run_dir / "checkpoints" / "last.ckpt"
     result = refused(
-        "fit", *TINY_ARGS, "--trainer.max_epochs", "2", "--ckpt_path", str(last),
-        "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data,
+        "fit",
+        *TINY_ARGS,
+        "--trainer.max_epochs",
+        "2",
+        "--ckpt_path",
+        str(last),
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        data_dir=tiny_data,
         expect="error: the checkpoint's one-cycle schedule spans 100 steps but this run plans 200",
     )
     assert result.returncode == 1
@@ -138,8 +151,14 @@ def test_switching_the_progress_bar_off_wins_over_a_config_that_lists_one(tiny_d
     )
     args = ["fit", *TINY_ARGS, "--config", str(config), "--trainer.max_steps", "10"]
     with_bar = run_cli(*args, "--trainer.default_root_dir", str(tmp_path / "bar"), data_dir=tiny_data)
-    without = run_cli(*args, "--trainer.enable_progress_bar", "false", "--trainer.default_root_dir",
-                      str(tmp_path / "quiet"), data_dir=tiny_data)
+    without = run_cli(
+        *args,
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.default_root_dir",
+        str(tmp_path / "quiet"),
+        data_dir=tiny_data,
+    )
     assert "Epoch 0:" in with_bar.stdout + with_bar.stderr
     assert "Epoch 0:" not in without.stdout + without.stderr
     assert (tmp_path / "quiet" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt").is_file()

@@ -1,7 +1,7 @@
 import pytest
 import torch
-from conftest import make_tiny_mnist, refused, write_idx
 
+from conftest import make_tiny_mnist, refused, write_idx
 from lstm_mnist.batches import TensorBatches
 from lstm_mnist.data import MNISTDataModule, default_data_dir
 from lstm_mnist.errors import UserInputError
@@ -64,14 +64,26 @@ def test_missing_data_names_folder_and_files(tmp_path):
         data.setup()
     message = str(error.value)
     assert str((tmp_path / "nowhere" / "MNIST" / "raw").resolve()) in message
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         assert name in message
 
 
 def test_cli_missing_data_is_one_line_without_traceback(tmp_path):
     result = refused(
-        "fit", "--data.data_dir", str(tmp_path / "empty"), "--data.download", "false",
-        "--trainer.default_root_dir", str(tmp_path / "runs"), expect="error: MNIST not found in", root=tmp_path / "runs",
+        "fit",
+        "--data.data_dir",
+        str(tmp_path / "empty"),
+        "--data.download",
+        "false",
+        "--trainer.default_root_dir",
+        str(tmp_path / "runs"),
+        expect="error: MNIST not found in",
+        root=tmp_path / "runs",
     )
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1
@@ -88,7 +100,9 @@ def test_corrupt_file_is_named(tmp_path):
 
 def test_wrong_image_size_is_named(tmp_path):
     data_dir = make_tiny_mnist(tmp_path)
-    write_idx(data_dir / "MNIST" / "raw" / "train-images-idx3-ubyte", torch.zeros(600, 14, 14, dtype=torch.uint8).numpy())
+    write_idx(
+        data_dir / "MNIST" / "raw" / "train-images-idx3-ubyte", torch.zeros(600, 14, 14, dtype=torch.uint8).numpy()
+    )
     with pytest.raises(UserInputError, match="14x14 pixels, not 28x28"):
         MNISTDataModule(data_dir=str(data_dir), val_size=100).setup()
 
@@ -112,7 +126,9 @@ def test_batches_cover_every_sample_once_per_epoch_in_a_seeded_order():
 
 def test_batches_split_across_ranks_without_overlap():
     samples = torch.arange(10)
-    shards = [torch.cat([x for (x,) in TensorBatches((samples,), 2, shuffle=True, rank=r, world_size=2)]) for r in (0, 1)]
+    shards = [
+        torch.cat([x for (x,) in TensorBatches((samples,), 2, shuffle=True, rank=r, world_size=2)]) for r in (0, 1)
+    ]
     assert len(shards[0]) == len(shards[1]) == 5
     assert sorted(torch.cat(shards).tolist()) == list(range(10))
 

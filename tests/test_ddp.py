@@ -5,8 +5,8 @@ import sys
 import pytest
 import torch
 import yaml
-from conftest import TINY_ARGS, accuracy, read_scalars, run_cli
 
+from conftest import TINY_ARGS, accuracy, read_scalars, run_cli
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 
 
@@ -18,9 +18,22 @@ from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 )
 def test_two_process_ddp_on_cpu(tiny_data, tmp_path, model_flags):
     result = run_cli(
-        "fit", *TINY_ARGS, *model_flags, "--trainer.max_epochs", "1", "--trainer.accelerator", "cpu", "--trainer.devices", "2",
-        "--trainer.strategy", "ddp", "--trainer.enable_progress_bar", "false",
-        "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data,
+        "fit",
+        *TINY_ARGS,
+        *model_flags,
+        "--trainer.max_epochs",
+        "1",
+        "--trainer.accelerator",
+        "cpu",
+        "--trainer.devices",
+        "2",
+        "--trainer.strategy",
+        "ddp",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        data_dir=tiny_data,
     )
     assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in result.stdout + result.stderr
     runs = list((tmp_path / "lightning_logs").iterdir())

@@ -20,7 +20,9 @@ REAL_DATA = os.environ.get("LSTM_MNIST_DATA_DIR")
 def test_notebook_executes(tmp_path, monkeypatch):
     monkeypatch.delenv("LSTM_MNIST_CHECKPOINT", raising=False)
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
 
     text = "\n".join(
         output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
@@ -36,6 +38,12 @@ def test_notebook_executes(tmp_path, monkeypatch):
     assert pixels > 0.7 and abs(permuted) < 0.3
     accuracy = float(text.split("accuracy on the 10k test set: ")[1].split()[0])
     assert accuracy > 0.9
-    pictures = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if "image/png" in o.get("data", {})]
+    pictures = [
+        o
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for o in cell.outputs
+        if "image/png" in o.get("data", {})
+    ]
     assert len(pictures) == 4  # the reading orders, the validation curve, the test digits, how the answer forms
     assert list(tmp_path.glob("notebook_runs/lightning_logs/version_0/checkpoints/*.ckpt"))

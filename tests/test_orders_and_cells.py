@@ -7,17 +7,27 @@ import csv
 
 import pytest
 import torch
-from conftest import TINY_ARGS, accuracy, only, read_scalars, refused, run_cli
 from PIL import Image
 
+from conftest import TINY_ARGS, accuracy, only, read_scalars, refused, run_cli
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 from lstm_mnist.cli import main
 from lstm_mnist.model import fixed_permutation
 from lstm_mnist.user_images import load_user_images
 
 SMALL = ["--model.hidden_size", "8", "--trainer.enable_progress_bar", "false"]
-SHORT = [*TINY_ARGS, *SMALL, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "20",
-         "--trainer.val_check_interval", "10", "--pictures.every_n_validations", "1"]
+SHORT = [
+    *TINY_ARGS,
+    *SMALL,
+    "--trainer.max_epochs",
+    "1",
+    "--trainer.limit_train_batches",
+    "20",
+    "--trainer.val_check_interval",
+    "10",
+    "--pictures.every_n_validations",
+    "1",
+]
 
 
 def fit(root, data_dir, monkeypatch, *args) -> tuple:
@@ -67,8 +77,19 @@ def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_p
 
     # a user's picture is read the way the model was trained, with no config
     save_picture(tmp_path / "digit.png", images[3])
-    main(["predict", "--ckpt_path", str(best), "--data.predict_path", str(tmp_path / "digit.png"),
-          "--trainer.default_root_dir", str(tmp_path / "predict"), "--trainer.enable_progress_bar", "false"])
+    main(
+        [
+            "predict",
+            "--ckpt_path",
+            str(best),
+            "--data.predict_path",
+            str(tmp_path / "digit.png"),
+            "--trainer.default_root_dir",
+            str(tmp_path / "predict"),
+            "--trainer.enable_progress_bar",
+            "false",
+        ]
+    )
     with open(tmp_path / "predict" / "lightning_logs" / "version_0" / "predictions.csv") as file:
         (row,) = list(csv.DictReader(file))
     _, seen = load_user_images(tmp_path / "digit.png")
@@ -83,12 +104,32 @@ def permuted_run(tiny_data, tmp_path_factory):
     """Permuted pixels, GRU, permutation seed 5: 2 epochs of 20 steps, a checkpoint every 10 steps."""
     root = tmp_path_factory.mktemp("permuted")
     run_cli(
-        "fit", *TINY_ARGS, *SMALL, "--model.order", "permuted", "--model.cell", "gru", "--model.permutation_seed", "5",
-        "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "20", "--trainer.val_check_interval", "10",
-        "--trainer.default_root_dir", str(root),
+        "fit",
+        *TINY_ARGS,
+        *SMALL,
+        "--model.order",
+        "permuted",
+        "--model.cell",
+        "gru",
+        "--model.permutation_seed",
+        "5",
+        "--trainer.max_epochs",
+        "2",
+        "--trainer.limit_train_batches",
+        "20",
+        "--trainer.val_check_interval",
+        "10",
+        "--trainer.default_root_dir",
+        str(root),
         "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-        "--trainer.callbacks.dirpath", str(root / "every10"), "--trainer.callbacks.every_n_train_steps", "10",
-        "--trainer.callbacks.save_top_k", "-1", "--trainer.callbacks.filename", "{step}",
+        "--trainer.callbacks.dirpath",
+        str(root / "every10"),
+        "--trainer.callbacks.every_n_train_steps",
+        "10",
+        "--trainer.callbacks.save_top_k",
+        "-1",
+        "--trainer.callbacks.filename",
+        "{step}",
         data_dir=tiny_data,
     )
     return root
@@ -98,7 +139,9 @@ def test_a_fresh_process_reads_pixels_in_the_stored_permutation(permuted_run, ti
     last = permuted_run / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     stored = torch.load(last, weights_only=True)["state_dict"]["net.permutation"]
     assert torch.equal(stored, fixed_permutation(5)) and not torch.equal(stored, fixed_permutation(0))
-    result = run_cli("predict", "--ckpt_path", str(last), "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data)
+    result = run_cli(
+        "predict", "--ckpt_path", str(last), "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data
+    )
     assert "using the checkpoint's order = permuted (config: rows)" in result.stderr
     with open(tmp_path / "lightning_logs" / "version_0" / "predictions.csv") as file:
         rows = list(csv.DictReader(file))
@@ -122,11 +165,33 @@ def test_a_fresh_process_reads_pixels_in_the_stored_permutation(permuted_run, ti
 @pytest.mark.parametrize("resume_from", ["step=20", "step=30"], ids=["epoch-boundary", "mid-epoch"])
 def test_permuted_gru_resumes_exactly(permuted_run, tiny_data, tmp_path, monkeypatch, resume_from):
     monkeypatch.setenv("LSTM_MNIST_DATA_DIR", str(tiny_data))
-    main(["fit", *TINY_ARGS, *SMALL, "--model.order", "permuted", "--model.cell", "gru", "--model.permutation_seed", "5",
-          "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "20", "--trainer.val_check_interval", "10",
-          "--ckpt_path", str(permuted_run / "every10" / f"{resume_from}.ckpt"), "--trainer.default_root_dir", str(tmp_path)])
+    main(
+        [
+            "fit",
+            *TINY_ARGS,
+            *SMALL,
+            "--model.order",
+            "permuted",
+            "--model.cell",
+            "gru",
+            "--model.permutation_seed",
+            "5",
+            "--trainer.max_epochs",
+            "2",
+            "--trainer.limit_train_batches",
+            "20",
+            "--trainer.val_check_interval",
+            "10",
+            "--ckpt_path",
+            str(permuted_run / "every10" / f"{resume_from}.ckpt"),
+            "--trainer.default_root_dir",
+            str(tmp_path),
+        ]
+    )
     resumed = torch.load(tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
-    straight = torch.load(permuted_run / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
+    straight = torch.load(
+        permuted_run / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True
+    )
     assert resumed["global_step"] == straight["global_step"] == 40
     for name, value in straight["state_dict"].items():
         assert (resumed["state_dict"][name].float() - value.float()).abs().max() <= 1e-6, name
@@ -134,9 +199,11 @@ def test_permuted_gru_resumes_exactly(permuted_run, tiny_data, tmp_path, monkeyp
 
 @pytest.mark.parametrize(
     "flags, expect",
-    [(["--model.order", "pixels"], "(order: checkpoint permuted, config pixels)"),
-     (["--model.cell", "lstm"], "(cell: checkpoint gru, config lstm)"),
-     (["--model.permutation_seed", "6"], "(permutation_seed: checkpoint 5, config 6)")],
+    [
+        (["--model.order", "pixels"], "(order: checkpoint permuted, config pixels)"),
+        (["--model.cell", "lstm"], "(cell: checkpoint gru, config lstm)"),
+        (["--model.permutation_seed", "6"], "(permutation_seed: checkpoint 5, config 6)"),
+    ],
     ids=["order", "cell", "permutation"],
 )
 def test_resuming_under_another_order_or_cell_names_the_difference(
@@ -145,20 +212,43 @@ def test_resuming_under_another_order_or_cell_names_the_difference(
     asked = {"--model.order": "permuted", "--model.cell": "gru", "--model.permutation_seed": "5"}
     asked[flags[0]] = flags[1]
     refused_in_process(
-        "fit", *TINY_ARGS, *SMALL, *[word for pair in asked.items() for word in pair],
-        "--ckpt_path", str(permuted_run / "every10" / "step=10.ckpt"), data_dir=tiny_data, monkeypatch=monkeypatch,
-        root=tmp_path, expect="was trained with another architecture than this config asks for " + expect,
+        "fit",
+        *TINY_ARGS,
+        *SMALL,
+        *[word for pair in asked.items() for word in pair],
+        "--ckpt_path",
+        str(permuted_run / "every10" / "step=10.ckpt"),
+        data_dir=tiny_data,
+        monkeypatch=monkeypatch,
+        root=tmp_path,
+        expect="was trained with another architecture than this config asks for " + expect,
     )
 
 
 def test_forget_bias_for_a_cell_without_forget_gates(tiny_data, tmp_path, monkeypatch):
     refused_in_process(
-        "fit", *SHORT, "--model.cell", "gru", "--model.forget_bias", "1.0", data_dir=tiny_data,
-        monkeypatch=monkeypatch, root=tmp_path,
+        "fit",
+        *SHORT,
+        "--model.cell",
+        "gru",
+        "--model.forget_bias",
+        "1.0",
+        data_dir=tiny_data,
+        monkeypatch=monkeypatch,
+        root=tmp_path,
         expect="--model.forget_bias is a setting of LSTM cells only, not of --model.cell gru: leave it unset",
     )
 
 
 def test_unknown_order_gets_the_cli_message(tiny_data, tmp_path):
-    refused("fit", *SHORT, "--model.order", "diagonal", "--trainer.default_root_dir", str(tmp_path),
-            data_dir=tiny_data, root=tmp_path, expect="diagonal")
+    refused(
+        "fit",
+        *SHORT,
+        "--model.order",
+        "diagonal",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        data_dir=tiny_data,
+        root=tmp_path,
+        expect="diagonal",
+    )

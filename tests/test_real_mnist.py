@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import read_scalars, run_cli, write_user_style_digits
 
+from conftest import read_scalars, run_cli, write_user_style_digits
 from lstm_mnist.cli import main
 from lstm_mnist.data import MNISTDataModule, missing_files
 
@@ -30,8 +30,9 @@ def test_one_epoch_of_the_default_config_reaches_95_percent(trained):
     run_dir = trained / "lightning_logs" / "version_0"
     assert len(read_scalars(run_dir)["val/acc"]) == 22  # 1100 steps, validated every 50
     best = next((run_dir / "checkpoints").glob("best-*.ckpt"))
-    run_cli("test", "--ckpt_path", str(best), "--trainer.default_root_dir", str(trained / "test"),
-            data_dir=Path(REAL_DATA))
+    run_cli(
+        "test", "--ckpt_path", str(best), "--trainer.default_root_dir", str(trained / "test"), data_dir=Path(REAL_DATA)
+    )
     test_acc = read_scalars(trained / "test" / "lightning_logs" / "version_0")["test/acc"][0][1]
     assert test_acc >= 0.95
 
@@ -44,8 +45,16 @@ def test_predicts_users_pictures_of_digits(trained, tmp_path):
     truth = write_user_style_digits(images[:40], labels[:40], tmp_path / "pictures")
     (tmp_path / "pictures" / "readme.txt").write_text("not a picture")
     last = trained / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
-    result = run_cli("predict", "--ckpt_path", str(last), "--data.predict_path", str(tmp_path / "pictures"),
-                     "--trainer.default_root_dir", str(tmp_path / "predict"), data_dir=Path(REAL_DATA))
+    result = run_cli(
+        "predict",
+        "--ckpt_path",
+        str(last),
+        "--data.predict_path",
+        str(tmp_path / "pictures"),
+        "--trainer.default_root_dir",
+        str(tmp_path / "predict"),
+        data_dir=Path(REAL_DATA),
+    )
     assert "readme.txt: not an image" in result.stderr
     with open(tmp_path / "predict" / "lightning_logs" / "version_0" / "predictions.csv") as file:
         rows = list(csv.DictReader(file))
@@ -57,7 +66,12 @@ def test_predicts_users_pictures_of_digits(trained, tmp_path):
 
 @pytest.mark.parametrize(
     "order, lr, forget_bias, at_least",
-    [("rows", 0.01, 1.0, 0.8), ("columns", 0.01, 1.0, 0.8), ("pixels", 0.003, 3.0, 0.25), ("permuted", 0.01, 1.0, 0.25)],
+    [
+        ("rows", 0.01, 1.0, 0.8),
+        ("columns", 0.01, 1.0, 0.8),
+        ("pixels", 0.003, 3.0, 0.25),
+        ("permuted", 0.01, 1.0, 0.25),
+    ],
 )
 def test_every_reading_order_learns_the_digits_in_300_steps(order, lr, forget_bias, at_least, tmp_path, monkeypatch):
     """300 steps of batch 32 through an LSTM of 32 units (on pixel orders, 784 steps long: about
@@ -66,11 +80,37 @@ def test_every_reading_order_learns_the_digits_in_300_steps(order, lr, forget_bi
     rows must be remembered for 500 steps or more: forget gates opened wider (bias 3, lr 3e-3)
     got 31% here where bias 1 (lr 1e-2) got 20%."""
     monkeypatch.setenv("LSTM_MNIST_DATA_DIR", REAL_DATA)
-    main(["fit", "--model.order", order, "--model.hidden_size", "32", "--model.forget_bias", str(forget_bias),
-          "--model.lr", str(lr), "--data.batch_size", "32", "--data.val_size", "500", "--data.eval_batch_size", "500",
-          "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "300", "--trainer.val_check_interval", "100",
-          "--trainer.limit_test_batches", "2", "--trainer.enable_progress_bar", "false",
-          "--trainer.default_root_dir", str(tmp_path)])
+    main(
+        [
+            "fit",
+            "--model.order",
+            order,
+            "--model.hidden_size",
+            "32",
+            "--model.forget_bias",
+            str(forget_bias),
+            "--model.lr",
+            str(lr),
+            "--data.batch_size",
+            "32",
+            "--data.val_size",
+            "500",
+            "--data.eval_batch_size",
+            "500",
+            "--trainer.max_epochs",
+            "1",
+            "--trainer.limit_train_batches",
+            "300",
+            "--trainer.val_check_interval",
+            "100",
+            "--trainer.limit_test_batches",
+            "2",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.default_root_dir",
+            str(tmp_path),
+        ]
+    )
     test_acc = read_scalars(tmp_path / "lightning_logs" / "version_0")["test/acc"][0][1]
     print(f"{order}: test/acc {test_acc:.3f}")
     assert test_acc >= at_least

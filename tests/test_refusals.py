@@ -5,12 +5,21 @@ import os
 import lightning as L
 import pytest
 import torch
-from conftest import TINY_ARGS, make_tiny_mnist, refused, run_cli, write_idx
 
+from conftest import TINY_ARGS, make_tiny_mnist, refused, run_cli, write_idx
 from lstm_mnist.cli import main
 
-QUICK = [*TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "10",
-         "--trainer.val_check_interval", "10", "--trainer.enable_progress_bar", "false"]
+QUICK = [
+    *TINY_ARGS,
+    "--trainer.max_epochs",
+    "1",
+    "--trainer.limit_train_batches",
+    "10",
+    "--trainer.val_check_interval",
+    "10",
+    "--trainer.enable_progress_bar",
+    "false",
+]
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +32,17 @@ def checkpoint(tiny_data, tmp_path_factory):
 def test_data_folder_with_only_some_files(tmp_path):
     data_dir = make_tiny_mnist(tmp_path / "data")
     (data_dir / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").unlink()
-    result = refused("fit", *QUICK, "--data.download", "false", "--trainer.default_root_dir", str(tmp_path / "runs"),
-                     data_dir=data_dir, expect="(missing: t10k-labels-idx1-ubyte)", root=tmp_path / "runs")
+    result = refused(
+        "fit",
+        *QUICK,
+        "--data.download",
+        "false",
+        "--trainer.default_root_dir",
+        str(tmp_path / "runs"),
+        data_dir=data_dir,
+        expect="(missing: t10k-labels-idx1-ubyte)",
+        root=tmp_path / "runs",
+    )
     assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
 
 
@@ -32,40 +50,88 @@ def test_truncated_idx_file(tmp_path):
     data_dir = make_tiny_mnist(tmp_path / "data")
     images = data_dir / "MNIST" / "raw" / "train-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:-1000])
-    refused("fit", *QUICK, "--trainer.default_root_dir", str(tmp_path / "runs"), data_dir=data_dir,
-            expect="train-images-idx3-ubyte is not a valid MNIST IDX file", root=tmp_path / "runs")
+    refused(
+        "fit",
+        *QUICK,
+        "--trainer.default_root_dir",
+        str(tmp_path / "runs"),
+        data_dir=data_dir,
+        expect="train-images-idx3-ubyte is not a valid MNIST IDX file",
+        root=tmp_path / "runs",
+    )
 
 
 def test_labels_that_do_not_match_the_images(tmp_path):
     data_dir = make_tiny_mnist(tmp_path / "data")
     write_idx(data_dir / "MNIST" / "raw" / "train-labels-idx1-ubyte", torch.zeros(10, dtype=torch.uint8).numpy())
-    refused("fit", *QUICK, "--trainer.default_root_dir", str(tmp_path / "runs"), data_dir=data_dir,
-            expect="holds 600 images but", root=tmp_path / "runs")
+    refused(
+        "fit",
+        *QUICK,
+        "--trainer.default_root_dir",
+        str(tmp_path / "runs"),
+        data_dir=data_dir,
+        expect="holds 600 images but",
+        root=tmp_path / "runs",
+    )
 
 
 @pytest.mark.parametrize(
     "flag, expect",
-    [(["--model.hiden_size", "3"], "unrecognized arguments: --model.hiden_size"),
-     (["--model.hidden_size", "many"], "Got value: many")],
+    [
+        (["--model.hiden_size", "3"], "unrecognized arguments: --model.hiden_size"),
+        (["--model.hidden_size", "many"], "Got value: many"),
+    ],
     ids=["unknown-key", "wrong-type"],
 )
 def test_config_mistakes_get_lightning_cli_messages(tiny_data, tmp_path, flag, expect):
-    refused("fit", *QUICK, *flag, "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data, expect=expect, root=tmp_path)
+    refused(
+        "fit",
+        *QUICK,
+        *flag,
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        data_dir=tiny_data,
+        expect=expect,
+        root=tmp_path,
+    )
 
 
 def test_batch_size_below_one(tiny_data, tmp_path):
-    refused("fit", *QUICK, "--data.batch_size", "0", "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data,
-            expect="error: --data.batch_size must be at least 1, got 0", root=tmp_path)
+    refused(
+        "fit",
+        *QUICK,
+        "--data.batch_size",
+        "0",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        data_dir=tiny_data,
+        expect="error: --data.batch_size must be at least 1, got 0",
+        root=tmp_path,
+    )
 
 
 def test_adam_beta2_outside_its_range(tiny_data, tmp_path):
-    refused("fit", *QUICK, "--model.beta2", "1.0", "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data,
-            expect="error: --model.beta2 must be at least 0 and below 1, got 1.0", root=tmp_path)
+    refused(
+        "fit",
+        *QUICK,
+        "--model.beta2",
+        "1.0",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        data_dir=tiny_data,
+        expect="error: --model.beta2 must be at least 0 and below 1, got 1.0",
+        root=tmp_path,
+    )
 
 
 def test_checkpoint_that_does_not_exist(tiny_data, tmp_path):
-    refused("test", "--ckpt_path", str(tmp_path / "nope.ckpt"), data_dir=tiny_data,
-            expect=f"error: --ckpt_path {tmp_path / 'nope.ckpt'} does not exist")
+    refused(
+        "test",
+        "--ckpt_path",
+        str(tmp_path / "nope.ckpt"),
+        data_dir=tiny_data,
+        expect=f"error: --ckpt_path {tmp_path / 'nope.ckpt'} does not exist",
+    )
 
 
 def test_file_that_is_not_a_checkpoint(tiny_data, tmp_path):
@@ -89,8 +155,15 @@ def test_checkpoint_whose_pickle_would_run_code_is_refused(tiny_data, tmp_path):
     crafted = tmp_path / "crafted.ckpt"
     torch.save({"state_dict": {}, "hyper_parameters": {}, "payload": CreatesAFile(marker)}, crafted)
     for subcommand in ("test", "predict", "fit"):
-        refused(subcommand, "--ckpt_path", str(crafted), "--trainer.default_root_dir", str(tmp_path / "runs"),
-                data_dir=tiny_data, expect=f"error: {crafted} was refused: it holds Python objects")
+        refused(
+            subcommand,
+            "--ckpt_path",
+            str(crafted),
+            "--trainer.default_root_dir",
+            str(tmp_path / "runs"),
+            data_dir=tiny_data,
+            expect=f"error: {crafted} was refused: it holds Python objects",
+        )
     with pytest.raises(Exception, match="Weights only load failed"):  # the Python API refuses it too
         from lstm_mnist import LitLSTMClassifier
 
@@ -99,23 +172,48 @@ def test_checkpoint_whose_pickle_would_run_code_is_refused(tiny_data, tmp_path):
 
 
 def test_resume_with_another_architecture_names_the_difference(checkpoint, tiny_data, tmp_path):
-    refused("fit", *QUICK, "--model.hidden_size", "32", "--model.bidirectional", "true", "--ckpt_path", str(checkpoint),
-            "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data,
-            expect="was trained with another architecture than this config asks for "
-                   "(hidden_size: checkpoint 64, config 32; bidirectional: checkpoint False, config True)")
+    refused(
+        "fit",
+        *QUICK,
+        "--model.hidden_size",
+        "32",
+        "--model.bidirectional",
+        "true",
+        "--ckpt_path",
+        str(checkpoint),
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        data_dir=tiny_data,
+        expect="was trained with another architecture than this config asks for "
+        "(hidden_size: checkpoint 64, config 32; bidirectional: checkpoint False, config True)",
+    )
 
 
 def test_test_uses_the_checkpoints_architecture_and_says_so(checkpoint, tiny_data, tmp_path):
-    result = run_cli("test", "--ckpt_path", str(checkpoint), "--model.hidden_size", "32",
-                     "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data)
+    result = run_cli(
+        "test",
+        "--ckpt_path",
+        str(checkpoint),
+        "--model.hidden_size",
+        "32",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        data_dir=tiny_data,
+    )
     assert "using the checkpoint's hidden_size = 64 (config: 32)" in result.stderr
 
 
 def test_unwritable_root_dir(tiny_data, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    refused("fit", *QUICK, "--trainer.default_root_dir", str(blocker / "runs"), data_dir=tiny_data,
-            expect=f"error: cannot write to --trainer.default_root_dir {blocker / 'runs'}")
+    refused(
+        "fit",
+        *QUICK,
+        "--trainer.default_root_dir",
+        str(blocker / "runs"),
+        data_dir=tiny_data,
+        expect=f"error: cannot write to --trainer.default_root_dir {blocker / 'runs'}",
+    )
 
 
 class PoisonWeightsAtStep60(L.Callback):
@@ -131,8 +229,19 @@ class PoisonWeightsAtStep60(L.Callback):
 def test_diverging_run_stops_and_keeps_its_checkpoints(tiny_data, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LSTM_MNIST_DATA_DIR", str(tiny_data))
     with pytest.raises(SystemExit) as stopped:
-        main(["fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false",
-              "--trainer.default_root_dir", str(tmp_path), f"--trainer.callbacks+={__name__}.PoisonWeightsAtStep60"])
+        main(
+            [
+                "fit",
+                *TINY_ARGS,
+                "--trainer.max_epochs",
+                "1",
+                "--trainer.enable_progress_bar",
+                "false",
+                "--trainer.default_root_dir",
+                str(tmp_path),
+                f"--trainer.callbacks+={__name__}.PoisonWeightsAtStep60",
+            ]
+        )
     assert "error: training diverged at step 100: the loss is nan" in str(stopped.value.code)
     checkpoints = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
     best = next(checkpoints.glob("best-step=50-*.ckpt"))  # from before the blow-up, still there

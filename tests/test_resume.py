@@ -8,6 +8,7 @@ import time
 
 import pytest
 import torch
+
 from conftest import ROOT, TINY_ARGS, read_scalars, run_cli
 
 QUIET = [*TINY_ARGS, "--trainer.enable_progress_bar", "false"]
@@ -27,10 +28,21 @@ def straight(tiny_data, tmp_path_factory):
     """2 epochs (200 steps) of the default one-cycle recipe, keeping a checkpoint every 50 steps."""
     root = tmp_path_factory.mktemp("straight")
     run_cli(
-        "fit", *QUIET, "--trainer.max_epochs", "2", "--trainer.default_root_dir", str(root),
+        "fit",
+        *QUIET,
+        "--trainer.max_epochs",
+        "2",
+        "--trainer.default_root_dir",
+        str(root),
         "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-        "--trainer.callbacks.dirpath", str(root / "every50"), "--trainer.callbacks.every_n_train_steps", "50",
-        "--trainer.callbacks.save_top_k", "-1", "--trainer.callbacks.filename", "{step}",
+        "--trainer.callbacks.dirpath",
+        str(root / "every50"),
+        "--trainer.callbacks.every_n_train_steps",
+        "50",
+        "--trainer.callbacks.save_top_k",
+        "-1",
+        "--trainer.callbacks.filename",
+        "{step}",
         data_dir=tiny_data,
     )
     return root
@@ -40,8 +52,17 @@ def straight(tiny_data, tmp_path_factory):
 def test_resume_ends_with_the_same_weights(straight, tiny_data, tmp_path, resume_from):
     checkpoint = straight / "every50" / f"{resume_from}.ckpt"
     assert torch.load(checkpoint, weights_only=True)["global_step"] == int(resume_from.split("=")[1])
-    run_cli("fit", *QUIET, "--trainer.max_epochs", "2", "--ckpt_path", str(checkpoint),
-            "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data)
+    run_cli(
+        "fit",
+        *QUIET,
+        "--trainer.max_epochs",
+        "2",
+        "--ckpt_path",
+        str(checkpoint),
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        data_dir=tiny_data,
+    )
     resumed = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     reference = straight / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     assert torch.load(resumed, weights_only=True)["global_step"] == 200  # no step lost or repeated
@@ -64,8 +85,18 @@ def test_same_seed_same_metrics(straight, tiny_data, tmp_path):
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_interrupted_run_saves_a_checkpoint_and_says_how_to_resume(tiny_data, tmp_path, how):
     env = dict(os.environ, LSTM_MNIST_DATA_DIR=str(tiny_data))
-    command = [sys.executable, str(ROOT / "train.py"), "fit", *QUIET, "--model.schedule", "constant",
-               "--trainer.max_epochs", "1000", "--trainer.default_root_dir", str(tmp_path)]
+    command = [
+        sys.executable,
+        str(ROOT / "train.py"),
+        "fit",
+        *QUIET,
+        "--model.schedule",
+        "constant",
+        "--trainer.max_epochs",
+        "1000",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+    ]
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     last = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 120
@@ -83,7 +114,15 @@ def test_interrupted_run_saves_a_checkpoint_and_says_how_to_resume(tiny_data, tm
 
     # the printed command resumes (with fewer epochs, to end soon)
     epochs = step // 100 + 2
-    run_cli("fit", "--config", str(config), "--ckpt_path", str(interrupted), "--trainer.max_epochs", str(epochs),
-            data_dir=tiny_data)
+    run_cli(
+        "fit",
+        "--config",
+        str(config),
+        "--ckpt_path",
+        str(interrupted),
+        "--trainer.max_epochs",
+        str(epochs),
+        data_dir=tiny_data,
+    )
     resumed = tmp_path / "lightning_logs" / "version_1" / "checkpoints" / "last.ckpt"
     assert torch.load(resumed, weights_only=True)["global_step"] == epochs * 100

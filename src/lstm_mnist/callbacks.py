@@ -130,10 +130,16 @@ class TensorBoardPictures(L.Callback):
         wrong = wrong[: max(0, self.max_misclassified - taken)]
         if len(wrong):
             self._wrong.append((images[wrong.to(images.device)].cpu(), labels_cpu[wrong], predictions_cpu[wrong]))
-        true_probability = step_logits.softmax(dim=-1).gather(
-            2, labels.view(-1, 1, 1).expand(-1, step_logits.shape[1], 1)
-        ).squeeze(2).float().cpu()  # [batch, steps]
-        self._per_digit.append(torch.zeros(NUM_CLASSES, step_logits.shape[1]).index_add_(0, labels_cpu, true_probability))
+        true_probability = (
+            step_logits.softmax(dim=-1)
+            .gather(2, labels.view(-1, 1, 1).expand(-1, step_logits.shape[1], 1))
+            .squeeze(2)
+            .float()
+            .cpu()
+        )  # [batch, steps]
+        self._per_digit.append(
+            torch.zeros(NUM_CLASSES, step_logits.shape[1]).index_add_(0, labels_cpu, true_probability)
+        )
         self._counts += torch.bincount(labels_cpu, minlength=NUM_CLASSES)
 
     def _draw(self, trainer: L.Trainer, pl_module: L.LightningModule, prefix: str) -> None:

@@ -85,12 +85,16 @@ def read_checkpoint(path: str | Path) -> dict:
     hyper_parameters = {k: v for k, v in checkpoint["hyper_parameters"].items() if not k.startswith("_")}
     unknown = sorted(set(hyper_parameters) - set(inspect.signature(LitLSTMClassifier).parameters))
     if unknown:
-        raise UserInputError(f"{path} was not written by LitLSTMClassifier: unknown hyperparameters {', '.join(unknown)}")
+        raise UserInputError(
+            f"{path} was not written by LitLSTMClassifier: unknown hyperparameters {', '.join(unknown)}"
+        )
     try:
         LitLSTMClassifier(**hyper_parameters).load_state_dict(checkpoint["state_dict"])
     except (RuntimeError, TypeError, ValueError) as error:
         first_line = str(error).strip().splitlines()[-1].strip()
-        raise UserInputError(f"{path}: its weights do not fit the hyperparameters stored with them ({first_line})") from error
+        raise UserInputError(
+            f"{path}: its weights do not fit the hyperparameters stored with them ({first_line})"
+        ) from error
     return checkpoint
 
 
@@ -102,9 +106,7 @@ def architecture_differences(checkpoint: dict, model_config) -> list[tuple[str, 
     return [
         (name, stored[name], model_config[name])
         for name in ARCHITECTURE
-        if name in stored
-        and stored[name] != model_config[name]
-        and (name != "permutation_seed" or both_permuted)
+        if name in stored and stored[name] != model_config[name] and (name != "permutation_seed" or both_permuted)
     ]
 
 

@@ -96,7 +96,9 @@ class LSTMMNISTCLI(LightningCLI):
             # of this LSTM on the CPU; every tenth step looks the same to a person.
             trainer.callbacks = [
                 *callbacks,
-                Namespace(class_path="lightning.pytorch.callbacks.TQDMProgressBar", init_args=Namespace(refresh_rate=10)),
+                Namespace(
+                    class_path="lightning.pytorch.callbacks.TQDMProgressBar", init_args=Namespace(refresh_rate=10)
+                ),
             ]
         if trainer.logger in (None, True):
             trainer.logger = Namespace(

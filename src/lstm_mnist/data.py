@@ -193,7 +193,10 @@ class MNISTDataModule(L.LightningDataModule):
             # Lightning adds a DistributedSampler to this loader itself under DDP.
             dataset = torch.utils.data.TensorDataset(*tensors)
             return torch.utils.data.DataLoader(
-                dataset, batch_size=batch_size, shuffle=shuffle, num_workers=self.num_workers,
+                dataset,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                num_workers=self.num_workers,
                 persistent_workers=True,
             )
         device = self._device()

@@ -129,7 +129,9 @@ class LitLSTMClassifier(L.LightningModule):
             loss_sum, correct_sum, count = self._train_window
             self._stop_if_diverged(loss_sum / count)
             self.log_dict(
-                {"train/loss": loss_sum / count, "train/acc": correct_sum / count}, prog_bar=True, batch_size=len(labels)
+                {"train/loss": loss_sum / count, "train/acc": correct_sum / count},
+                prog_bar=True,
+                batch_size=len(labels),
             )
             self._train_window = None
         return loss
@@ -143,11 +145,17 @@ class LitLSTMClassifier(L.LightningModule):
             )
 
     @classmethod
-    def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, strict=None, weights_only=True, **kwargs):
+    def load_from_checkpoint(
+        cls, checkpoint_path, map_location=None, hparams_file=None, strict=None, weights_only=True, **kwargs
+    ):
         """Lightning's loader, unpickling only tensors and plain values unless told otherwise."""
         return super().load_from_checkpoint(
-            checkpoint_path, map_location=map_location, hparams_file=hparams_file, strict=strict,
-            weights_only=weights_only, **kwargs,
+            checkpoint_path,
+            map_location=map_location,
+            hparams_file=hparams_file,
+            strict=strict,
+            weights_only=weights_only,
+            **kwargs,
         )
 
     def on_train_start(self) -> None:

@@ -91,11 +91,13 @@ class LSTMClassifier(nn.Module):
         self.classifier = nn.Linear(directions * hidden_size, num_classes)
 
     def as_sequence(self, images: torch.Tensor) -> torch.Tensor:
-        """``[batch, 28, 28]`` or ``[batch, 1, 28, 28]`` images -> ``[batch, steps, features]`` for the recurrent layer."""
+        """``[batch, 28, 28]`` or ``[batch, 1, 28, 28]`` images -> ``[batch, steps, features]``, the recurrent input."""
         if images.dim() == 4 and images.shape[1] == 1:
             images = images.squeeze(1)
         if images.dim() != 3 or tuple(images.shape[1:]) != (SIDE, SIDE):
-            raise ValueError(f"expected images of shape [batch, 28, 28] or [batch, 1, 28, 28], got {list(images.shape)}")
+            raise ValueError(
+                f"expected images of shape [batch, 28, 28] or [batch, 1, 28, 28], got {list(images.shape)}"
+            )
         if self.order == "rows":
             return images
         if self.order == "columns":

@@ -55,7 +55,9 @@ class PredictionWriter(BasePredictionWriter):
         width = min(60, max(len(str(row[0])) for row in rows))
         print(f"\n{'image':<{width}}  digit  probability  then")
         for row in rows[:TABLE_ROWS]:
-            print(f"{str(row[0])[-width:]:<{width}}  {row[1]:>5}  {row[2]:>11}  {row[3]} ({row[4]}), {row[5]} ({row[6]})")
+            print(
+                f"{str(row[0])[-width:]:<{width}}  {row[1]:>5}  {row[2]:>11}  {row[3]} ({row[4]}), {row[5]} ({row[6]})"
+            )
         if len(rows) > TABLE_ROWS:
             print(f"... {len(rows) - TABLE_ROWS} more rows in the file")
         if labels is not None:
