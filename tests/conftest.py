@@ -1,16 +1,31 @@
 """Shared helpers: tiny MNIST-format IDX files, running the CLI as a user would, reading events."""
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from lstm_mnist.cli import main
+from lstm_mnist.data import DATA_DIR_VARIABLE, missing_files
+
 ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA_DIR = os.environ.get("LSTM_MNIST_DATA_DIR")
+REAL_DATA_DIR = os.environ.get(DATA_DIR_VARIABLE)
+# Tests on the real MNIST: marked slow (``pytest -m "not slow"`` leaves them out of a quick run),
+# and skipped, with the reason, where the data is not there. CI has the data and runs them.
+real_mnist = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not REAL_DATA_DIR or bool(missing_files(REAL_DATA_DIR)),
+        reason="real MNIST not available: set LSTM_MNIST_DATA_DIR to a folder holding MNIST/raw/ (.ci/run does)",
+    ),
+]
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -46,30 +61,87 @@ def tiny_data(tmp_path_factory) -> Path:
 
 # Small enough to train in seconds, large enough for validations at steps 50 and 100.
 TINY_ARGS = ["--data.batch_size", "5", "--data.val_size", "100", "--data.eval_batch_size", "50"]
+# One epoch of 10 steps, validated at step 10, no progress bar.
+QUICK = [
+    *TINY_ARGS,
+    *("--trainer.max_epochs", "1", "--trainer.limit_train_batches", "10", "--trainer.val_check_interval", "10"),
+    *("--trainer.enable_progress_bar", "false"),
+]
 
 
-def run_cli(*args: str, data_dir: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    """``python train.py ARGS`` in a new process, as a user runs it."""
-    env = dict(os.environ)
-    env.pop("LSTM_MNIST_DATA_DIR", None)
+@dataclass
+class Result:
+    """What a run of the CLI left: its exit status and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+
+def command_line(args, root: Path | None) -> list[str]:
+    return [*args, *(["--trainer.default_root_dir", str(root)] if root is not None else [])]
+
+
+@contextlib.contextmanager
+def data_dir_variable(data_dir: Path | None):
+    """``$LSTM_MNIST_DATA_DIR`` set to ``data_dir`` (unset for None) within the block."""
+    saved = os.environ.pop(DATA_DIR_VARIABLE, None)
     if data_dir is not None:
-        env["LSTM_MNIST_DATA_DIR"] = str(data_dir)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True, env=env, cwd=ROOT
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"train.py {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}")
+        os.environ[DATA_DIR_VARIABLE] = str(data_dir)
+    try:
+        yield
+    finally:
+        os.environ.pop(DATA_DIR_VARIABLE, None)
+        if saved is not None:
+            os.environ[DATA_DIR_VARIABLE] = saved
+
+
+def run_main(*args: str, data_dir: Path | None = None, root: Path | None = None, check: bool = True) -> Result:
+    """``lstm-mnist ARGS`` in this process through ``main(args)``, its output captured; ``root`` is
+    the ``--trainer.default_root_dir``. An exception other than the CLI's own exit is what a user
+    would see as a traceback, and fails the test by itself."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with data_dir_variable(data_dir), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(command_line(args, root))
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+    result = Result(code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f"main({' '.join(args)}) exited {code}:\n{result.err[-4000:]}")
     return result
 
 
-def refused(*args: str, expect: str, data_dir: Path | None = None, root: Path | None = None):
-    """Run the CLI on bad input: a non-zero exit, no traceback, ``expect`` on stderr, and (given
-    ``root``) no checkpoint or predictions file left under it."""
-    result = run_cli(*args, data_dir=data_dir, check=False)
-    assert result.returncode != 0, result.stdout[-2000:]
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    assert expect in result.stderr, result.stderr[-3000:]
-    if root is not None:
+def run_cli(*args: str, data_dir: Path | None = None, root: Path | None = None, check: bool = True) -> Result:
+    """``python train.py ARGS`` in a new process, for tests where the process is the point
+    (signals, exit statuses, tracebacks, a fresh process reading a checkpoint, DDP)."""
+    env = dict(os.environ)
+    env.pop(DATA_DIR_VARIABLE, None)
+    if data_dir is not None:
+        env[DATA_DIR_VARIABLE] = str(data_dir)
+    command = [sys.executable, str(ROOT / "train.py"), *command_line(args, root)]
+    process = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    if check and process.returncode != 0:
+        raise AssertionError(f"train.py {' '.join(args)} exited {process.returncode}:\n{process.stderr[-4000:]}")
+    return Result(process.returncode, process.stdout, process.stderr)
+
+
+def refused(
+    *args: str,
+    expect: str,
+    data_dir: Path | None = None,
+    root: Path | None = None,
+    status: int = 1,
+    nothing_written: bool = True,
+) -> Result:
+    """Run the CLI in this process on bad input: exit ``status`` (1 for this project's refusals,
+    2 for LightningCLI's own), ``expect`` on stderr and (given ``root``, the run's folder) no
+    checkpoint or predictions file left under it."""
+    result = run_main(*args, data_dir=data_dir, root=root, check=False)
+    assert result.code == status, (result.code, result.err[-3000:])
+    assert expect in result.err, result.err[-3000:]
+    if root is not None and nothing_written:
         assert not list(root.rglob("*.ckpt")) and not list(root.rglob("predictions.csv*"))
     return result
 

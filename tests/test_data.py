@@ -73,19 +73,13 @@ def test_missing_data_names_folder_and_files(tmp_path):
         assert name in message
 
 
-def test_cli_missing_data_is_one_line_without_traceback(tmp_path):
+def test_cli_missing_data_is_one_line(tmp_path):
     result = refused(
-        "fit",
-        "--data.data_dir",
-        str(tmp_path / "empty"),
-        "--data.download",
-        "false",
-        "--trainer.default_root_dir",
-        str(tmp_path / "runs"),
-        expect="error: MNIST not found in",
+        *("fit", "--data.data_dir", str(tmp_path / "empty"), "--data.download", "false"),
         root=tmp_path / "runs",
+        expect="error: MNIST not found in",
     )
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    error_lines = [line for line in result.err.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1
     assert "MNIST not found in" in error_lines[0] and "t10k-labels-idx1-ubyte" in error_lines[0]
 

@@ -18,31 +18,20 @@ from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 )
 def test_two_process_ddp_on_cpu(tiny_data, tmp_path, model_flags):
     result = run_cli(
-        "fit",
-        *TINY_ARGS,
-        *model_flags,
-        "--trainer.max_epochs",
-        "1",
-        "--trainer.accelerator",
-        "cpu",
-        "--trainer.devices",
-        "2",
-        "--trainer.strategy",
-        "ddp",
-        "--trainer.enable_progress_bar",
-        "false",
-        "--trainer.default_root_dir",
-        str(tmp_path),
+        *("fit", *TINY_ARGS, *model_flags, "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"),
+        *("--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp"),
+        root=tmp_path,
         data_dir=tiny_data,
     )
-    assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in result.stdout + result.stderr
+    assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in result.out + result.err
     runs = list((tmp_path / "lightning_logs").iterdir())
     assert [run.name for run in runs] == ["version_0"]  # one run folder, written by rank 0
     run_dir = runs[0]
     assert yaml.safe_load((run_dir / "config.yaml").read_text())["trainer"]["strategy"] == "ddp"
     checkpoints = sorted(path.name for path in (run_dir / "checkpoints").iterdir())
     assert len(checkpoints) == 2 and "last.ckpt" in checkpoints  # best + last, no per-rank copies
-    assert "last checkpoint:  " + str(run_dir / "checkpoints" / "last.ckpt") in result.stdout
+    assert "last checkpoint:       " + str(run_dir / "checkpoints" / "last.ckpt") in result.out
+    assert "trained on:            cpu, 2 processes" in result.out
 
     # Each rank trained on half of the 500 images (50 steps of 5, not 100) and validated half of the 100.
     scalars = read_scalars(run_dir)

@@ -1,22 +1,15 @@
 """The notebook runs top to bottom on a fresh checkout with only the data present."""
 
-import os
-from pathlib import Path
-
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
-from lstm_mnist.data import missing_files
+from conftest import ROOT, real_mnist
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "lstm_notes.ipynb"
-REAL_DATA = os.environ.get("LSTM_MNIST_DATA_DIR")
+NOTEBOOK = ROOT / "notebooks" / "lstm_notes.ipynb"
+
+pytestmark = real_mnist  # the notebook trains on the real MNIST
 
 
-@pytest.mark.skipif(
-    not REAL_DATA or bool(missing_files(REAL_DATA)),
-    reason="the notebook trains on real MNIST: set LSTM_MNIST_DATA_DIR to a folder holding MNIST/raw/",
-)
 def test_notebook_executes(tmp_path, monkeypatch):
     monkeypatch.delenv("LSTM_MNIST_CHECKPOINT", raising=False)
     notebook = nbformat.read(NOTEBOOK, as_version=4)

@@ -9,43 +9,24 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import TINY_ARGS, accuracy, only, read_scalars, refused, run_cli
+from conftest import TINY_ARGS, accuracy, only, read_scalars, refused, run_cli, run_main
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
-from lstm_mnist.cli import main
 from lstm_mnist.model import fixed_permutation
 from lstm_mnist.user_images import load_user_images
 
 SMALL = ["--model.hidden_size", "8", "--trainer.enable_progress_bar", "false"]
 SHORT = [
-    *TINY_ARGS,
-    *SMALL,
-    "--trainer.max_epochs",
-    "1",
-    "--trainer.limit_train_batches",
-    "20",
-    "--trainer.val_check_interval",
-    "10",
-    "--pictures.every_n_validations",
-    "1",
+    *(*TINY_ARGS, *SMALL, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "20"),
+    *("--trainer.val_check_interval", "10", "--pictures.every_n_validations", "1"),
 ]
+PERMUTED_GRU = ["--model.order", "permuted", "--model.cell", "gru", "--model.permutation_seed", "5"]
 
 
-def fit(root, data_dir, monkeypatch, *args) -> tuple:
-    """``train.py fit`` in this process; the run's folder and its best checkpoint."""
-    monkeypatch.setenv("LSTM_MNIST_DATA_DIR", str(data_dir))
-    main(["fit", *args, "--trainer.default_root_dir", str(root)])
+def fit(root, data_dir, *args) -> tuple:
+    """``fit`` in this process; the run's folder and its best checkpoint."""
+    run_main("fit", *args, root=root, data_dir=data_dir)
     run_dir = root / "lightning_logs" / "version_0"
     return run_dir, only((run_dir / "checkpoints").glob("best-*.ckpt"))
-
-
-def refused_in_process(*args, expect: str, data_dir, monkeypatch, root) -> None:
-    """``main(args)`` stops with one ``error:`` line containing ``expect`` and writes no checkpoint."""
-    monkeypatch.setenv("LSTM_MNIST_DATA_DIR", str(data_dir))
-    with pytest.raises(SystemExit) as stopped:
-        main([*args, "--trainer.default_root_dir", str(root)])
-    message = str(stopped.value.code)
-    assert message.startswith("error: ") and "\n" not in message and expect in message, message
-    assert not list(root.rglob("*.ckpt"))
 
 
 def save_picture(path, image: torch.Tensor) -> None:
@@ -57,8 +38,8 @@ def save_picture(path, image: torch.Tensor) -> None:
 @pytest.mark.parametrize(
     "order, cell", [("rows", "gru"), ("columns", "rnn"), ("pixels", "lstm"), ("permuted", "gru"), ("pixels", "rnn")]
 )
-def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_path, monkeypatch):
-    run_dir, best = fit(tmp_path, tiny_data, monkeypatch, *SHORT, "--model.order", order, "--model.cell", cell)
+def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_path):
+    run_dir, best = fit(tmp_path, tiny_data, *SHORT, "--model.order", order, "--model.cell", cell)
     model = LitLSTMClassifier.load_from_checkpoint(best, map_location="cpu").eval()
     assert (model.hparams.order, model.hparams.cell) == (order, cell)
     assert type(model.net.rnn).__name__ == cell.upper()
@@ -77,19 +58,8 @@ def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_p
 
     # a user's picture is read the way the model was trained, with no config
     save_picture(tmp_path / "digit.png", images[3])
-    main(
-        [
-            "predict",
-            "--ckpt_path",
-            str(best),
-            "--data.predict_path",
-            str(tmp_path / "digit.png"),
-            "--trainer.default_root_dir",
-            str(tmp_path / "predict"),
-            "--trainer.enable_progress_bar",
-            "false",
-        ]
-    )
+    picture = tmp_path / "digit.png"
+    run_main("predict", "--ckpt_path", str(best), "--data.predict_path", str(picture), root=tmp_path / "predict")
     with open(tmp_path / "predict" / "lightning_logs" / "version_0" / "predictions.csv") as file:
         (row,) = list(csv.DictReader(file))
     _, seen = load_user_images(tmp_path / "digit.png")
@@ -103,33 +73,13 @@ def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_p
 def permuted_run(tiny_data, tmp_path_factory):
     """Permuted pixels, GRU, permutation seed 5: 2 epochs of 20 steps, a checkpoint every 10 steps."""
     root = tmp_path_factory.mktemp("permuted")
-    run_cli(
-        "fit",
-        *TINY_ARGS,
-        *SMALL,
-        "--model.order",
-        "permuted",
-        "--model.cell",
-        "gru",
-        "--model.permutation_seed",
-        "5",
-        "--trainer.max_epochs",
-        "2",
-        "--trainer.limit_train_batches",
-        "20",
-        "--trainer.val_check_interval",
-        "10",
-        "--trainer.default_root_dir",
-        str(root),
+    run_main(
+        *("fit", *TINY_ARGS, *SMALL, *PERMUTED_GRU, "--trainer.max_epochs", "2"),
+        *("--trainer.limit_train_batches", "20", "--trainer.val_check_interval", "10"),
         "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-        "--trainer.callbacks.dirpath",
-        str(root / "every10"),
-        "--trainer.callbacks.every_n_train_steps",
-        "10",
-        "--trainer.callbacks.save_top_k",
-        "-1",
-        "--trainer.callbacks.filename",
-        "{step}",
+        *("--trainer.callbacks.dirpath", str(root / "every10"), "--trainer.callbacks.every_n_train_steps", "10"),
+        *("--trainer.callbacks.save_top_k", "-1", "--trainer.callbacks.filename", "{step}"),
+        root=root,
         data_dir=tiny_data,
     )
     return root
@@ -139,10 +89,8 @@ def test_a_fresh_process_reads_pixels_in_the_stored_permutation(permuted_run, ti
     last = permuted_run / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     stored = torch.load(last, weights_only=True)["state_dict"]["net.permutation"]
     assert torch.equal(stored, fixed_permutation(5)) and not torch.equal(stored, fixed_permutation(0))
-    result = run_cli(
-        "predict", "--ckpt_path", str(last), "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data
-    )
-    assert "using the checkpoint's order = permuted (config: rows)" in result.stderr
+    result = run_cli("predict", "--ckpt_path", str(last), root=tmp_path, data_dir=tiny_data)
+    assert "using the checkpoint's order = permuted (config: rows)" in result.err
     with open(tmp_path / "lightning_logs" / "version_0" / "predictions.csv") as file:
         rows = list(csv.DictReader(file))
     written = torch.tensor([[int(row["prediction"]), float(row["probability"])] for row in rows])
@@ -163,30 +111,13 @@ def test_a_fresh_process_reads_pixels_in_the_stored_permutation(permuted_run, ti
 
 
 @pytest.mark.parametrize("resume_from", ["step=20", "step=30"], ids=["epoch-boundary", "mid-epoch"])
-def test_permuted_gru_resumes_exactly(permuted_run, tiny_data, tmp_path, monkeypatch, resume_from):
-    monkeypatch.setenv("LSTM_MNIST_DATA_DIR", str(tiny_data))
-    main(
-        [
-            "fit",
-            *TINY_ARGS,
-            *SMALL,
-            "--model.order",
-            "permuted",
-            "--model.cell",
-            "gru",
-            "--model.permutation_seed",
-            "5",
-            "--trainer.max_epochs",
-            "2",
-            "--trainer.limit_train_batches",
-            "20",
-            "--trainer.val_check_interval",
-            "10",
-            "--ckpt_path",
-            str(permuted_run / "every10" / f"{resume_from}.ckpt"),
-            "--trainer.default_root_dir",
-            str(tmp_path),
-        ]
+def test_permuted_gru_resumes_exactly(permuted_run, tiny_data, tmp_path, resume_from):
+    run_main(
+        *("fit", *TINY_ARGS, *SMALL, *PERMUTED_GRU, "--trainer.max_epochs", "2"),
+        *("--trainer.limit_train_batches", "20", "--trainer.val_check_interval", "10"),
+        *("--ckpt_path", str(permuted_run / "every10" / f"{resume_from}.ckpt")),
+        root=tmp_path,
+        data_dir=tiny_data,
     )
     resumed = torch.load(tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
     straight = torch.load(
@@ -206,49 +137,26 @@ def test_permuted_gru_resumes_exactly(permuted_run, tiny_data, tmp_path, monkeyp
     ],
     ids=["order", "cell", "permutation"],
 )
-def test_resuming_under_another_order_or_cell_names_the_difference(
-    permuted_run, tiny_data, tmp_path, monkeypatch, flags, expect
-):
-    asked = {"--model.order": "permuted", "--model.cell": "gru", "--model.permutation_seed": "5"}
+def test_resuming_under_another_order_or_cell_names_the_difference(permuted_run, tiny_data, tmp_path, flags, expect):
+    asked = dict(zip(PERMUTED_GRU[::2], PERMUTED_GRU[1::2]))
     asked[flags[0]] = flags[1]
-    refused_in_process(
-        "fit",
-        *TINY_ARGS,
-        *SMALL,
-        *[word for pair in asked.items() for word in pair],
-        "--ckpt_path",
-        str(permuted_run / "every10" / "step=10.ckpt"),
+    refused(
+        *("fit", *TINY_ARGS, *SMALL, *[word for pair in asked.items() for word in pair]),
+        *("--ckpt_path", str(permuted_run / "every10" / "step=10.ckpt")),
         data_dir=tiny_data,
-        monkeypatch=monkeypatch,
         root=tmp_path,
         expect="was trained with another architecture than this config asks for " + expect,
     )
 
 
-def test_forget_bias_for_a_cell_without_forget_gates(tiny_data, tmp_path, monkeypatch):
-    refused_in_process(
-        "fit",
-        *SHORT,
-        "--model.cell",
-        "gru",
-        "--model.forget_bias",
-        "1.0",
+def test_forget_bias_for_a_cell_without_forget_gates(tiny_data, tmp_path):
+    refused(
+        *("fit", *SHORT, "--model.cell", "gru", "--model.forget_bias", "1.0"),
         data_dir=tiny_data,
-        monkeypatch=monkeypatch,
         root=tmp_path,
-        expect="--model.forget_bias is a setting of LSTM cells only, not of --model.cell gru: leave it unset",
+        expect="error: --model.forget_bias is a setting of LSTM cells only, not of --model.cell gru: leave it unset",
     )
 
 
 def test_unknown_order_gets_the_cli_message(tiny_data, tmp_path):
-    refused(
-        "fit",
-        *SHORT,
-        "--model.order",
-        "diagonal",
-        "--trainer.default_root_dir",
-        str(tmp_path),
-        data_dir=tiny_data,
-        root=tmp_path,
-        expect="diagonal",
-    )
+    refused("fit", *SHORT, "--model.order", "diagonal", data_dir=tiny_data, root=tmp_path, expect="diagonal", status=2)

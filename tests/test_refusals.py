@@ -6,44 +6,27 @@ import lightning as L
 import pytest
 import torch
 
-from conftest import TINY_ARGS, make_tiny_mnist, refused, run_cli, write_idx
-from lstm_mnist.cli import main
-
-QUICK = [
-    *TINY_ARGS,
-    "--trainer.max_epochs",
-    "1",
-    "--trainer.limit_train_batches",
-    "10",
-    "--trainer.val_check_interval",
-    "10",
-    "--trainer.enable_progress_bar",
-    "false",
-]
+from conftest import QUICK, make_tiny_mnist, refused, run_cli, run_main, write_idx
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tiny_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("trained")
-    run_cli("fit", *QUICK, "--trainer.default_root_dir", str(root), data_dir=tiny_data)
+    run_main("fit", *QUICK, root=root, data_dir=tiny_data)
     return root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
 
 
-def test_data_folder_with_only_some_files(tmp_path):
+def test_data_folder_with_only_some_files_in_a_real_process(tmp_path):
+    """The whole process, once: exit status 1, one ``error:`` line, no traceback, nothing written."""
     data_dir = make_tiny_mnist(tmp_path / "data")
     (data_dir / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").unlink()
-    result = refused(
-        "fit",
-        *QUICK,
-        "--data.download",
-        "false",
-        "--trainer.default_root_dir",
-        str(tmp_path / "runs"),
-        data_dir=data_dir,
-        expect="(missing: t10k-labels-idx1-ubyte)",
-        root=tmp_path / "runs",
-    )
-    assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
+    runs = tmp_path / "runs"
+    result = run_cli("fit", *QUICK, "--data.download", "false", root=runs, data_dir=data_dir, check=False)
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    [error] = [line for line in result.err.splitlines() if line.startswith("error:")]
+    assert "(missing: t10k-labels-idx1-ubyte)" in error
+    assert not list(runs.rglob("*.ckpt"))
 
 
 def test_truncated_idx_file(tmp_path):
@@ -53,26 +36,16 @@ def test_truncated_idx_file(tmp_path):
     refused(
         "fit",
         *QUICK,
-        "--trainer.default_root_dir",
-        str(tmp_path / "runs"),
+        root=tmp_path / "runs",
         data_dir=data_dir,
         expect="train-images-idx3-ubyte is not a valid MNIST IDX file",
-        root=tmp_path / "runs",
     )
 
 
 def test_labels_that_do_not_match_the_images(tmp_path):
     data_dir = make_tiny_mnist(tmp_path / "data")
     write_idx(data_dir / "MNIST" / "raw" / "train-labels-idx1-ubyte", torch.zeros(10, dtype=torch.uint8).numpy())
-    refused(
-        "fit",
-        *QUICK,
-        "--trainer.default_root_dir",
-        str(tmp_path / "runs"),
-        data_dir=data_dir,
-        expect="holds 600 images but",
-        root=tmp_path / "runs",
-    )
+    refused("fit", *QUICK, root=tmp_path / "runs", data_dir=data_dir, expect="holds 600 images but")
 
 
 @pytest.mark.parametrize(
@@ -84,53 +57,31 @@ def test_labels_that_do_not_match_the_images(tmp_path):
     ids=["unknown-key", "wrong-type"],
 )
 def test_config_mistakes_get_lightning_cli_messages(tiny_data, tmp_path, flag, expect):
-    refused(
-        "fit",
-        *QUICK,
-        *flag,
-        "--trainer.default_root_dir",
-        str(tmp_path),
-        data_dir=tiny_data,
-        expect=expect,
-        root=tmp_path,
-    )
+    refused("fit", *QUICK, *flag, root=tmp_path, data_dir=tiny_data, expect=expect, status=2)
 
 
 def test_batch_size_below_one(tiny_data, tmp_path):
     refused(
-        "fit",
-        *QUICK,
-        "--data.batch_size",
-        "0",
-        "--trainer.default_root_dir",
-        str(tmp_path),
+        *("fit", *QUICK, "--data.batch_size", "0"),
+        root=tmp_path,
         data_dir=tiny_data,
         expect="error: --data.batch_size must be at least 1, got 0",
-        root=tmp_path,
     )
 
 
 def test_adam_beta2_outside_its_range(tiny_data, tmp_path):
     refused(
-        "fit",
-        *QUICK,
-        "--model.beta2",
-        "1.0",
-        "--trainer.default_root_dir",
-        str(tmp_path),
+        *("fit", *QUICK, "--model.beta2", "1.0"),
+        root=tmp_path,
         data_dir=tiny_data,
         expect="error: --model.beta2 must be at least 0 and below 1, got 1.0",
-        root=tmp_path,
     )
 
 
 def test_checkpoint_that_does_not_exist(tiny_data, tmp_path):
+    missing = tmp_path / "nope.ckpt"
     refused(
-        "test",
-        "--ckpt_path",
-        str(tmp_path / "nope.ckpt"),
-        data_dir=tiny_data,
-        expect=f"error: --ckpt_path {tmp_path / 'nope.ckpt'} does not exist",
+        "test", "--ckpt_path", str(missing), data_dir=tiny_data, expect=f"error: --ckpt_path {missing} does not exist"
     )
 
 
@@ -156,11 +107,8 @@ def test_checkpoint_whose_pickle_would_run_code_is_refused(tiny_data, tmp_path):
     torch.save({"state_dict": {}, "hyper_parameters": {}, "payload": CreatesAFile(marker)}, crafted)
     for subcommand in ("test", "predict", "fit"):
         refused(
-            subcommand,
-            "--ckpt_path",
-            str(crafted),
-            "--trainer.default_root_dir",
-            str(tmp_path / "runs"),
+            *(subcommand, "--ckpt_path", str(crafted)),
+            root=tmp_path / "runs",
             data_dir=tiny_data,
             expect=f"error: {crafted} was refused: it holds Python objects",
         )
@@ -173,16 +121,8 @@ def test_checkpoint_whose_pickle_would_run_code_is_refused(tiny_data, tmp_path):
 
 def test_resume_with_another_architecture_names_the_difference(checkpoint, tiny_data, tmp_path):
     refused(
-        "fit",
-        *QUICK,
-        "--model.hidden_size",
-        "32",
-        "--model.bidirectional",
-        "true",
-        "--ckpt_path",
-        str(checkpoint),
-        "--trainer.default_root_dir",
-        str(tmp_path),
+        *("fit", *QUICK, "--model.hidden_size", "32", "--model.bidirectional", "true", "--ckpt_path", str(checkpoint)),
+        root=tmp_path,
         data_dir=tiny_data,
         expect="was trained with another architecture than this config asks for "
         "(hidden_size: checkpoint 64, config 32; bidirectional: checkpoint False, config True)",
@@ -190,17 +130,10 @@ def test_resume_with_another_architecture_names_the_difference(checkpoint, tiny_
 
 
 def test_test_uses_the_checkpoints_architecture_and_says_so(checkpoint, tiny_data, tmp_path):
-    result = run_cli(
-        "test",
-        "--ckpt_path",
-        str(checkpoint),
-        "--model.hidden_size",
-        "32",
-        "--trainer.default_root_dir",
-        str(tmp_path),
-        data_dir=tiny_data,
+    result = run_main(
+        *("test", "--ckpt_path", str(checkpoint), "--model.hidden_size", "32"), root=tmp_path, data_dir=tiny_data
     )
-    assert "using the checkpoint's hidden_size = 64 (config: 32)" in result.stderr
+    assert "using the checkpoint's hidden_size = 64 (config: 32)" in result.err
 
 
 def test_unwritable_root_dir(tiny_data, tmp_path):
@@ -209,8 +142,7 @@ def test_unwritable_root_dir(tiny_data, tmp_path):
     refused(
         "fit",
         *QUICK,
-        "--trainer.default_root_dir",
-        str(blocker / "runs"),
+        root=blocker / "runs",
         data_dir=tiny_data,
         expect=f"error: cannot write to --trainer.default_root_dir {blocker / 'runs'}",
     )
@@ -226,23 +158,15 @@ class PoisonWeightsAtStep60(L.Callback):
                     parameter.fill_(float("nan"))
 
 
-def test_diverging_run_stops_and_keeps_its_checkpoints(tiny_data, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("LSTM_MNIST_DATA_DIR", str(tiny_data))
-    with pytest.raises(SystemExit) as stopped:
-        main(
-            [
-                "fit",
-                *TINY_ARGS,
-                "--trainer.max_epochs",
-                "1",
-                "--trainer.enable_progress_bar",
-                "false",
-                "--trainer.default_root_dir",
-                str(tmp_path),
-                f"--trainer.callbacks+={__name__}.PoisonWeightsAtStep60",
-            ]
-        )
-    assert "error: training diverged at step 100: the loss is nan" in str(stopped.value.code)
+def test_diverging_run_stops_and_keeps_its_checkpoints(tiny_data, tmp_path):
+    refused(
+        *("fit", *QUICK, "--trainer.limit_train_batches", "100", "--trainer.val_check_interval", "50"),
+        f"--trainer.callbacks+={__name__}.PoisonWeightsAtStep60",
+        root=tmp_path,
+        data_dir=tiny_data,
+        expect="error: training diverged at step 100: the loss is nan",
+        nothing_written=False,  # the checkpoints from before step 60 stay
+    )
     checkpoints = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
     best = next(checkpoints.glob("best-step=50-*.ckpt"))  # from before the blow-up, still there
     for path in (best, checkpoints / "last.ckpt"):

@@ -1,4 +1,4 @@
-"""Exact resume, interrupted runs and determinism, as a user meets them: runs in new processes."""
+"""Exact resume, interrupted runs and determinism, as a user meets them (signals in a process of their own)."""
 
 import os
 import signal
@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from conftest import ROOT, TINY_ARGS, read_scalars, run_cli
+from conftest import ROOT, TINY_ARGS, read_scalars, run_main
 
 QUIET = [*TINY_ARGS, "--trainer.enable_progress_bar", "false"]
 
@@ -27,22 +27,12 @@ def max_difference(a, b):
 def straight(tiny_data, tmp_path_factory):
     """2 epochs (200 steps) of the default one-cycle recipe, keeping a checkpoint every 50 steps."""
     root = tmp_path_factory.mktemp("straight")
-    run_cli(
-        "fit",
-        *QUIET,
-        "--trainer.max_epochs",
-        "2",
-        "--trainer.default_root_dir",
-        str(root),
+    run_main(
+        *("fit", *QUIET, "--trainer.max_epochs", "2"),
         "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-        "--trainer.callbacks.dirpath",
-        str(root / "every50"),
-        "--trainer.callbacks.every_n_train_steps",
-        "50",
-        "--trainer.callbacks.save_top_k",
-        "-1",
-        "--trainer.callbacks.filename",
-        "{step}",
+        *("--trainer.callbacks.dirpath", str(root / "every50"), "--trainer.callbacks.every_n_train_steps", "50"),
+        *("--trainer.callbacks.save_top_k", "-1", "--trainer.callbacks.filename", "{step}"),
+        root=root,
         data_dir=tiny_data,
     )
     return root
@@ -52,16 +42,8 @@ def straight(tiny_data, tmp_path_factory):
 def test_resume_ends_with_the_same_weights(straight, tiny_data, tmp_path, resume_from):
     checkpoint = straight / "every50" / f"{resume_from}.ckpt"
     assert torch.load(checkpoint, weights_only=True)["global_step"] == int(resume_from.split("=")[1])
-    run_cli(
-        "fit",
-        *QUIET,
-        "--trainer.max_epochs",
-        "2",
-        "--ckpt_path",
-        str(checkpoint),
-        "--trainer.default_root_dir",
-        str(tmp_path),
-        data_dir=tiny_data,
+    run_main(
+        "fit", *QUIET, "--trainer.max_epochs", "2", "--ckpt_path", str(checkpoint), root=tmp_path, data_dir=tiny_data
     )
     resumed = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     reference = straight / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
@@ -75,7 +57,7 @@ def test_resume_ends_with_the_same_weights(straight, tiny_data, tmp_path, resume
 
 
 def test_same_seed_same_metrics(straight, tiny_data, tmp_path):
-    run_cli("fit", *QUIET, "--trainer.max_epochs", "2", "--trainer.default_root_dir", str(tmp_path), data_dir=tiny_data)
+    run_main("fit", *QUIET, "--trainer.max_epochs", "2", root=tmp_path, data_dir=tiny_data)
     again = read_scalars(tmp_path / "lightning_logs" / "version_0")
     first = read_scalars(straight / "lightning_logs" / "version_0")
     for tag in ("val/acc", "val/loss", "train/loss", "test/acc"):
@@ -114,14 +96,8 @@ def test_interrupted_run_saves_a_checkpoint_and_says_how_to_resume(tiny_data, tm
 
     # the printed command resumes (with fewer epochs, to end soon)
     epochs = step // 100 + 2
-    run_cli(
-        "fit",
-        "--config",
-        str(config),
-        "--ckpt_path",
-        str(interrupted),
-        "--trainer.max_epochs",
-        str(epochs),
+    run_main(
+        *("fit", "--config", str(config), "--ckpt_path", str(interrupted), "--trainer.max_epochs", str(epochs)),
         data_dir=tiny_data,
     )
     resumed = tmp_path / "lightning_logs" / "version_1" / "checkpoints" / "last.ckpt"

@@ -12,9 +12,10 @@ from torch import Tensor
 from torch.utils.tensorboard.summary import hparams
 
 from lstm_mnist.data import NUM_CLASSES
+from lstm_mnist.metric_names import TEST_ACC, TEST_ACC_LAST, VAL_ACC_BEST
 
 # Scalars that the HPARAMS tab shows beside each run's hyperparameters.
-HPARAM_METRICS = ("val/acc_best", "test/acc")
+HPARAM_METRICS = (VAL_ACC_BEST, TEST_ACC, TEST_ACC_LAST)
 
 
 def new_figure(**options):

@@ -7,6 +7,7 @@ import sys
 import threading
 import zipfile
 from pathlib import Path
+from typing import Literal
 
 import lightning as L
 import torch
@@ -15,6 +16,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
+from lstm_mnist.metric_names import VAL_ACC
 
 # Hyperparameters that decide the shapes of the weights or what they mean: a checkpoint trained
 # with other values cannot go on training under this config.
@@ -23,15 +25,30 @@ ARCHITECTURE = ("cell", "order", "permutation_seed", "hidden_size", "num_layers"
 EARLIER_DEFAULTS = {"cell": "lstm", "order": "rows", "permutation_seed": 0}
 
 
-def best_checkpoint() -> ModelCheckpoint:
-    """``best-step=S-val_acc=A.ckpt``: the weights with the highest ``val/acc`` so far."""
-    return ModelCheckpoint(
-        monitor="val/acc",
-        mode="max",
-        save_top_k=1,
-        filename="best-step={step}-val_acc={val/acc:.4f}",
-        auto_insert_metric_name=False,
-    )
+class BestCheckpoint(ModelCheckpoint):
+    """``best-step=S-val_acc=A.ckpt``: the weights with the highest ``val/acc`` so far.
+
+    Args:
+        monitor: the logged scalar that decides which weights are the best.
+        mode: ``max`` keeps the highest value of ``monitor``, ``min`` the lowest.
+        save_top_k: how many of the best to keep.
+    """
+
+    def __init__(self, monitor: str = VAL_ACC, mode: Literal["max", "min"] = "max", save_top_k: int = 1) -> None:
+        super().__init__(
+            monitor=monitor,
+            mode=mode,
+            save_top_k=save_top_k,
+            filename=f"best-step={{step}}-{monitor.replace('/', '_')}={{{monitor}:.4f}}",
+            auto_insert_metric_name=False,
+        )
+
+    @property
+    def state_key(self) -> str:
+        """Where checkpoints keep this callback's state (the best score and path so far): under a plain
+        ``ModelCheckpoint``'s key, which this callback was before it had a class, so that runs saved
+        then still resume knowing their best."""
+        return super().state_key.replace(type(self).__qualname__, ModelCheckpoint.__qualname__, 1)
 
 
 class LatestCheckpoint(ModelCheckpoint):
@@ -138,6 +155,7 @@ class InterruptCheckpoint(Callback):
         # SIGTERM during a validation: Lightning stops there, between two training steps.
         if isinstance(exception, SIGTERMException) and not self._saved and trainer.state.fn == "fit":
             self._save(trainer)
+        self._restore_ctrl_c()
 
     def _save(self, trainer: L.Trainer) -> None:
         path = Path(trainer.log_dir) / "checkpoints" / "interrupted.ckpt"
@@ -147,11 +165,23 @@ class InterruptCheckpoint(Callback):
             config = path.parent.parent / "config.yaml"
             print(
                 f"\ninterrupted at step {trainer.global_step}; the run is saved in {path}\n"
-                f"resume with:  python train.py fit --config {config} --ckpt_path {path}",
+                f"resume with:  {program()} fit --config {config} --ckpt_path {path}",
                 file=sys.stderr,
                 flush=True,
             )
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._restore_ctrl_c()
+
+    def _restore_ctrl_c(self) -> None:
+        """Give Ctrl-C back to whoever had it (a notebook, a test runner) when the fit ends either way."""
         if getattr(self, "_previous_handler", None) is not None:
             signal.signal(signal.SIGINT, self._previous_handler)
+            self._previous_handler = None
+
+
+def program() -> str:
+    """How the user started this run (``python train.py`` or ``lstm-mnist``), for messages that
+    say what to type next."""
+    name = Path(sys.argv[0]).name
+    return f"python {name}" if name.endswith(".py") else name

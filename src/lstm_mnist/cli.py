@@ -1,54 +1,30 @@
-"""``python train.py fit|validate|test|predict``: LightningCLI with this project's defaults.
+"""``lstm-mnist fit|validate|test|predict`` (or ``python train.py ...``): LightningCLI with this
+project's default config.
 
 The CLI does the wiring (configs, Trainer, logger, checkpoints); the module and the data
-take plain arguments. Problems with the user's input end the run with one line on stderr
-and exit code 1.
+take plain arguments; the recipe and the callbacks are in ``default.yaml``. Problems with the
+user's input end the run with one line on stderr and exit code 1.
 """
 
 import sys
 import tempfile
+from importlib import resources
 from pathlib import Path
 
 import torch
 from jsonargparse import Namespace
-from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lstm_mnist.callbacks import TensorBoardPictures
-from lstm_mnist.checkpoints import (
-    InterruptCheckpoint,
-    LatestCheckpoint,
-    architecture_differences,
-    best_checkpoint,
-    read_checkpoint,
-)
+from lstm_mnist.checkpoints import BestCheckpoint, LatestCheckpoint, architecture_differences, read_checkpoint
 from lstm_mnist.data import MNISTDataModule
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
-from lstm_mnist.predictions import PredictionWriter
+from lstm_mnist.metric_names import TEST_ACC, TEST_ACC_LAST
+from lstm_mnist.quiet import no_restoring_messages, quiet_lightning
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
-
-
-def trainer_defaults() -> dict:
-    """Settings every config starts from; a config or the command line can override each."""
-    return {
-        "accelerator": "auto",
-        "devices": "auto",
-        # Validate every 50 training steps, counted across epoch boundaries.
-        "val_check_interval": 50,
-        "check_val_every_n_epoch": None,
-        "log_every_n_steps": 50,
-        "callbacks": [
-            best_checkpoint(),
-            LatestCheckpoint(),
-            LearningRateMonitor(logging_interval="step"),
-            PredictionWriter(),
-            InterruptCheckpoint(),
-        ],
-    }
 
 
 class LSTMMNISTCLI(LightningCLI):
@@ -77,29 +53,18 @@ class LSTMMNISTCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         """Settings that depend on the parsed config: refuse an unwritable run folder up front,
-        load checkpoints with ``weights_only``, a progress bar that redraws every 10 steps (or
-        none at all when ``--trainer.enable_progress_bar false``, whatever a config lists), and
-        Lightning's own TensorBoard logger without its placeholder ``hp_metric`` scalar (the
-        HPARAMS tab gets ``val/acc_best`` and ``test/acc`` instead, see callbacks.py)."""
+        load checkpoints with ``weights_only``, drop every progress bar a config lists when
+        ``--trainer.enable_progress_bar false`` says so (Lightning would stop with a
+        MisconfigurationException instead), and Lightning's own TensorBoard logger without its
+        placeholder ``hp_metric`` scalar, writing under ``--trainer.default_root_dir`` (the HPARAMS
+        tab gets ``val/acc_best`` and the test accuracies instead, see callbacks.py)."""
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = config.trainer
         writable_root(trainer.default_root_dir or ".")
         if "weights_only" in config:
             config.weights_only = True  # checkpoints hold only tensors and plain values: never unpickle more
-        callbacks = trainer.callbacks or []
-        if trainer.enable_progress_bar is False:
-            # The switch wins over a bar that a config lists (configs/gpu.yaml does); Lightning
-            # would stop with a MisconfigurationException instead.
-            trainer.callbacks = [c for c in callbacks if "ProgressBar" not in c.class_path]
-        elif not any("ProgressBar" in c.class_path for c in callbacks):
-            # Lightning's bar redraws after every step by default, which costs more than a step
-            # of this LSTM on the CPU; every tenth step looks the same to a person.
-            trainer.callbacks = [
-                *callbacks,
-                Namespace(
-                    class_path="lightning.pytorch.callbacks.TQDMProgressBar", init_args=Namespace(refresh_rate=10)
-                ),
-            ]
+        if trainer.enable_progress_bar is False and trainer.callbacks:
+            trainer.callbacks = [c for c in trainer.callbacks if "ProgressBar" not in c.class_path]
         if trainer.logger in (None, True):
             trainer.logger = Namespace(
                 class_path="lightning.pytorch.loggers.TensorBoardLogger",
@@ -107,31 +72,55 @@ class LSTMMNISTCLI(LightningCLI):
             )
 
     def after_fit(self) -> None:
-        """Score the best checkpoint on the test set, then tell people where to look."""
+        """Score the best and the last checkpoint on the test set, then tell people where to look.
+
+        The best ``val/acc`` of many validations is partly luck, and a one-cycle run often ends
+        better than its best validation says; both scores side by side let the user choose.
+        ``test/acc`` in the logs is the best checkpoint's, ``test/acc_last`` the last one's.
+        """
         trainer = self.trainer
-        best = trainer.checkpoint_callback
+        best = next((c for c in trainer.callbacks if isinstance(c, BestCheckpoint)), None)
         latest = next((c for c in trainer.callbacks if isinstance(c, LatestCheckpoint)), None)
-        # Read before testing: restoring the best checkpoint for the test also restores the
-        # callbacks' state as it was at that step.
+        # Read before testing: restoring a checkpoint for the test also restores the callbacks'
+        # state as it was when that checkpoint was written.
         best_path, last_path = (best.best_model_path if best else ""), (latest.last_model_path if latest else "")
-        score = f"{best.best_model_score:.4f}" if best is not None and best.best_model_score is not None else "n/a"
-        test_acc = "n/a"
-        if best_path and not trainer.interrupted:
-            results = trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best_path, verbose=False)
-            test_acc = f"{results[0]['test/acc']:.4f}"
+        score = best.best_model_score if best else None
+        test_best = test_last = None
+        if not trainer.interrupted:
+            with no_restoring_messages():
+                if last_path:
+                    loggers, trainer.loggers = trainer.loggers, []  # one test/acc in the logs: the best's
+                    test_last = self._test(last_path)
+                    trainer.loggers = loggers
+                    for logger in trainer.loggers:
+                        logger.log_metrics({TEST_ACC_LAST: test_last}, step=trainer.global_step)
+                if best_path:
+                    test_best = self._test(best_path)
         log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
         if not trainer.is_global_zero:
             return
+        processes = f", {trainer.world_size} processes" if trainer.world_size > 1 else ""
         lines = [
             "",
-            f"best val/acc:     {score}",
-            f"its test/acc:     {test_acc}",
-            f"best checkpoint:  {best_path or 'none'}",
-            f"last checkpoint:  {last_path or 'none'}",
-            f"logs:             {log_dir}",
-            f"watch with:       tensorboard --logdir {Path(log_dir).parent}",
+            f"best val/acc:          {four_places(score)}",
+            f"test/acc of the best:  {four_places(test_best)}",
+            f"test/acc of the last:  {four_places(test_last)}",
+            f"best checkpoint:       {best_path or 'none'}",
+            f"last checkpoint:       {last_path or 'none'}",
+            f"trained on:            {trainer.strategy.root_device.type}{processes}",
+            f"logs:                  {log_dir}",
+            f"watch with:            tensorboard --logdir {Path(log_dir).parent}",
         ]
         print("\n".join(lines))
+
+    def _test(self, checkpoint_path: str) -> float:
+        """The test accuracy of one checkpoint of this run."""
+        results = self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=checkpoint_path, verbose=False)
+        return results[0][TEST_ACC]
+
+
+def four_places(value) -> str:
+    return "n/a" if value is None else f"{float(value):.4f}"
 
 
 def writable_root(root: str) -> None:
@@ -144,24 +133,36 @@ def writable_root(root: str) -> None:
         raise UserInputError(f"cannot write to --trainer.default_root_dir {root}: {error.strerror or error}") from error
 
 
-def main(args: list[str] | None = None) -> None:
-    parser_kwargs = {}
-    if DEFAULT_CONFIG.is_file():
-        # configs/default.yaml is the base of every run; --config files and flags override it.
-        parser_kwargs = {name: {"default_config_files": [str(DEFAULT_CONFIG)]} for name in SUBCOMMANDS}
-    try:
-        LSTMMNISTCLI(
+def default_config() -> resources.abc.Traversable:
+    """The recipe every run starts from: ``default.yaml``, shipped inside the package."""
+    return resources.files("lstm_mnist") / "default.yaml"
+
+
+def make_cli(args: list[str] | None = None, run: bool = True) -> LSTMMNISTCLI:
+    """The CLI over ``args`` with the packaged default config under every config and flag.
+    With ``run=False`` it only parses and builds the model, data and Trainer (no subcommand)."""
+    with resources.as_file(default_config()) as path:
+        defaults = {"default_config_files": [str(path)]}
+        return LSTMMNISTCLI(
             LitLSTMClassifier,
             MNISTDataModule,
-            trainer_defaults=trainer_defaults(),
-            seed_everything_default=42,
-            parser_kwargs=parser_kwargs,
+            parser_kwargs={name: defaults for name in SUBCOMMANDS} if run else defaults,
             auto_configure_optimizers=False,
+            run=run,
             args=args,
         )
+
+
+def main(args: list[str] | None = None) -> None:
+    """``lstm-mnist`` and ``python train.py``. A problem with the user's input ends the run with one
+    line on stderr and exit status 1."""
+    quiet_lightning()
+    try:
+        make_cli(args)
         close_process_group(wait_for_all=True)
     except UserInputError as error:
-        sys.exit(f"error: {error}")
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
     except SIGTERMException:
         sys.exit(143)  # Lightning stops with status 0 on SIGTERM; a killed run must not look successful
     finally:

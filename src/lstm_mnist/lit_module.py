@@ -11,6 +11,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from lstm_mnist.data import NUM_CLASSES
 from lstm_mnist.errors import UserInputError
+from lstm_mnist.metric_names import TEST_ACC, TEST_LOSS, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_ACC_BEST, VAL_LOSS
 from lstm_mnist.model import STEP_NAME, Cell, LSTMClassifier, Order
 
 # Mean and standard deviation of MNIST's 60k training pixels in [0, 1].
@@ -129,7 +130,7 @@ class LitLSTMClassifier(L.LightningModule):
             loss_sum, correct_sum, count = self._train_window
             self._stop_if_diverged(loss_sum / count)
             self.log_dict(
-                {"train/loss": loss_sum / count, "train/acc": correct_sum / count},
+                {TRAIN_LOSS: loss_sum / count, TRAIN_ACC: correct_sum / count},
                 prog_bar=True,
                 batch_size=len(labels),
             )
@@ -179,17 +180,17 @@ class LitLSTMClassifier(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         accuracy = self.val_acc.compute()
-        metrics = {"val/loss": self.val_loss.compute(), "val/acc": accuracy}
+        metrics = {VAL_LOSS: self.val_loss.compute(), VAL_ACC: accuracy}
         self.val_loss.reset()
         self.val_acc.reset()
         if not self.trainer.sanity_checking:  # the best counts real validations only
-            self._stop_if_diverged(metrics["val/loss"])
+            self._stop_if_diverged(metrics[VAL_LOSS])
             self.val_acc_best.update(accuracy)
-            metrics["val/acc_best"] = self.val_acc_best.compute()
+            metrics[VAL_ACC_BEST] = self.val_acc_best.compute()
         # For checkpoints and the progress bar, through Lightning (the torchmetrics objects have
         # already reduced across processes; sync_dist only says so)...
-        self.log("val/acc", accuracy, prog_bar=True, logger=False, sync_dist=True)
-        self.log_dict({k: v for k, v in metrics.items() if k != "val/acc"}, logger=False, sync_dist=True)
+        self.log(VAL_ACC, accuracy, prog_bar=True, logger=False, sync_dist=True)
+        self.log_dict({k: v for k, v in metrics.items() if k != VAL_ACC}, logger=False, sync_dist=True)
         # ...and to the logger directly: Lightning would file validation metrics under the step
         # before the one that triggered them (49, 99, ...), not under the steps taken (50, 100, ...).
         if not self.trainer.sanity_checking:
@@ -200,8 +201,8 @@ class LitLSTMClassifier(L.LightningModule):
         self._evaluate(batch, self.test_loss, self.test_acc)
 
     def on_test_epoch_end(self) -> None:
-        self.log("test/loss", self.test_loss.compute(), sync_dist=True)
-        self.log("test/acc", self.test_acc.compute(), sync_dist=True)
+        self.log(TEST_LOSS, self.test_loss.compute(), sync_dist=True)
+        self.log(TEST_ACC, self.test_acc.compute(), sync_dist=True)
         self.test_loss.reset()
         self.test_acc.reset()
 

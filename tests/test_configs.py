@@ -1,0 +1,85 @@
+"""Every config in configs/ parses and builds, the default callbacks are in the config, and every
+model and data flag explains itself in --help."""
+
+import re
+
+import pytest
+import yaml
+from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
+
+from conftest import ROOT, run_main
+from lstm_mnist.callbacks import TensorBoardPictures
+from lstm_mnist.checkpoints import BestCheckpoint, InterruptCheckpoint, LatestCheckpoint
+from lstm_mnist.cli import make_cli
+from lstm_mnist.predictions import PredictionWriter
+
+CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+# The hardware a config asks for, swapped for what every machine has so that the Trainer builds.
+ON_THIS_MACHINE = ["--trainer.accelerator", "cpu", "--trainer.devices", "1"]
+DEFAULT_CALLBACKS = [
+    BestCheckpoint,
+    LatestCheckpoint,
+    LearningRateMonitor,
+    PredictionWriter,
+    InterruptCheckpoint,
+    TQDMProgressBar,
+]
+
+
+def test_configs_folder_has_every_recipe():
+    names = {path.name for path in CONFIGS}
+    assert {"default.yaml", "seed.yaml", "best.yaml", "gpu.yaml", "ddp.yaml", "smnist.yaml", "pmnist.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[path.stem for path in CONFIGS])
+def test_every_config_parses_and_builds_what_it_says(path, tmp_path):
+    cli = make_cli(["--config", str(path), *ON_THIS_MACHINE, "--trainer.default_root_dir", str(tmp_path)], run=False)
+    written = yaml.safe_load(path.read_text())
+    for name, value in written.get("model", {}).items():
+        assert cli.model.hparams[name] == value, name
+    for name, value in written.get("data", {}).items():
+        assert getattr(cli.datamodule, name) == value, name
+    for name, value in written.get("trainer", {}).items():
+        if name == "callbacks":
+            listed = {callback["class_path"].rsplit(".", 1)[1] for callback in value}
+            assert listed <= {type(callback).__name__ for callback in cli.trainer.callbacks}
+        elif name not in ("accelerator", "devices"):
+            assert cli.config.trainer[name] == value, name
+    if "seed_everything" in written:
+        assert cli.config.seed_everything == written["seed_everything"]
+    # every config keeps the default callbacks and the pictures
+    kinds = [type(callback) for callback in cli.trainer.callbacks]
+    for kind in [*DEFAULT_CALLBACKS, TensorBoardPictures]:
+        assert kind in kinds, kind
+
+
+def test_seed_config_is_the_reference_recipe():
+    config = yaml.safe_load(run_main("fit", "--config", str(ROOT / "configs" / "seed.yaml"), "--print_config").out)
+    assert config["model"]["lr"] == 0.001 and config["model"]["schedule"] == "constant"
+    assert config["model"]["beta2"] == 0.999  # PyTorch's Adam as the tutorial used it
+    assert config["model"]["hidden_size"] == 64 and config["model"]["normalize_input"] is False
+    assert config["trainer"]["gradient_clip_val"] is None and config["trainer"]["max_epochs"] == 3
+    assert config["data"]["batch_size"] == 50 and config["data"]["val_size"] == 1000
+
+
+def test_the_default_callbacks_are_in_the_printed_config():
+    config = yaml.safe_load(run_main("fit", "--print_config").out)
+    listed = [callback["class_path"].rsplit(".", 1)[1] for callback in config["trainer"]["callbacks"]]
+    assert listed == [kind.__name__ for kind in DEFAULT_CALLBACKS]
+    [best] = [
+        callback for callback in config["trainer"]["callbacks"] if callback["class_path"].endswith("BestCheckpoint")
+    ]
+    assert best["init_args"]["monitor"] == "val/acc" and best["init_args"]["mode"] == "max"
+    assert config["trainer"]["max_epochs"] == 3 and config["trainer"]["val_check_interval"] == 50
+
+
+@pytest.mark.parametrize("group", ["model", "data"])
+def test_every_model_and_data_flag_has_a_line_of_help(group):
+    """Each ``--model.X`` / ``--data.X`` in ``fit --help`` is followed by its own text, not only
+    by the type and default jsonargparse adds."""
+    text = run_main("fit", "--help").out
+    entries = re.findall(rf"^  (--{group}\.\w+)[^\n]*?(?:  +|\n +)(.*?)(?=\n  --|\n\n)", text, flags=re.M | re.S)
+    assert len(entries) >= 10, text[:2000]
+    for flag, help_text in entries:
+        own_words = re.sub(r"\(type: .*?default: .*?\)$", "", " ".join(help_text.split())).strip()
+        assert own_words, f"{flag} has no help"

@@ -1,0 +1,94 @@
+"""Installed the way a wheel or a git URL installs it (not editable, no checkout around), the
+``lstm-mnist`` command trains the same recipe, and a default fit prints only what a user reads."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib.util import find_spec
+
+import pytest
+import yaml
+
+from conftest import ROOT, TINY_ARGS, run_main
+from lstm_mnist.data import DATA_DIR_VARIABLE
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The project built and installed into a folder of its own with pip, as from a wheel. The
+    build uses the setuptools already installed (no isolated build environment to download)."""
+    where = tmp_path_factory.mktemp("install")
+    source = where / "source"
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    target = where / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
+        + ["--target", str(target), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def run_installed(target, cwd, *args, data_dir=None) -> subprocess.CompletedProcess:
+    """``lstm-mnist ARGS`` from the installed folder, started in ``cwd``, where there is no checkout."""
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    env.pop(DATA_DIR_VARIABLE, None)
+    if data_dir is not None:
+        env[DATA_DIR_VARIABLE] = str(data_dir)
+    return subprocess.run([str(target / "bin" / "lstm-mnist"), *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_a_non_editable_install_runs_the_same_recipe(installed, tmp_path):
+    assert (installed / "lstm_mnist" / "default.yaml").is_file()  # package data, not a file of the checkout
+    found = subprocess.run(
+        [sys.executable, "-c", "import importlib.util as u; print(u.find_spec('lstm_mnist').origin)"],
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == str(installed / "lstm_mnist" / "__init__.py")
+
+    result = run_installed(installed, tmp_path, "fit", "--print_config")
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = yaml.safe_load(result.stdout)
+    assert config["trainer"]["max_epochs"] == 3 and config["trainer"]["gradient_clip_val"] == 1.0
+    assert config["model"]["lr"] == 0.005 and config["model"]["schedule"] == "one_cycle"
+    # everything the same as from this checkout (editable)
+    assert find_spec("lstm_mnist").origin == str(ROOT / "src" / "lstm_mnist" / "__init__.py")
+    assert result.stdout == run_main("fit", "--print_config").out
+
+
+# What a default fit may print besides the progress bar: the model summary and the final summary.
+MODEL_SUMMARY = re.compile(r"^(\s*\| Name|-+$|\d+ +\| |[\d.]+ K? *(Trainable|Non-trainable|Total)|\d+ +Modules in)")
+FINAL_SUMMARY = re.compile(
+    r"^(best val/acc|test/acc of the (best|last)|best checkpoint|last checkpoint|trained on|logs|watch with):"
+)
+PROGRESS_BAR = re.compile(r"^(Sanity Checking|Training|Epoch \d+|Validation|Testing)")
+CURSOR_MOVES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # tqdm redrawing nested bars
+
+
+def test_a_default_fit_prints_the_summaries_and_the_bar_only(installed, tmp_path, tiny_data):
+    """No tips, no deprecation warnings, no "Loading train_dataloader": every line the run prints,
+    on stdout and stderr, is the model summary, the progress bar or the final summary."""
+    result = run_installed(
+        installed, tmp_path, "fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.default_root_dir", "runs",
+        data_dir=tiny_data,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = CURSOR_MOVES.sub("", result.stdout + result.stderr)
+    lines = [line for line in re.split(r"[\r\n]", output) if line.strip()]
+    unexpected = [
+        line
+        for line in lines
+        if not (MODEL_SUMMARY.match(line) or FINAL_SUMMARY.match(line) or PROGRESS_BAR.match(line))
+    ]
+    assert unexpected == []
+    assert sum(bool(FINAL_SUMMARY.match(line)) for line in lines) == 8
+    assert any(line.startswith("Epoch 0: 100%") for line in lines)
+    assert (tmp_path / "runs" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt").is_file()
