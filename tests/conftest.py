@@ -1,8 +1,14 @@
 """Shared helpers: tiny MNIST-format IDX files, running the CLI as a user would, reading events."""
 
+import os
+
+# The suite runs in one process per core (pytest-xdist, see pyproject.toml). PyTorch's own threads
+# in each would fight over the same cores: on 2 cores that took over ten minutes instead of two.
+# One thread per process is also the faster setting for these small LSTMs. Set before torch loads.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import contextlib
 import io
-import os
 import subprocess
 import sys
 from dataclasses import dataclass

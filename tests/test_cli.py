@@ -190,3 +190,13 @@ def test_a_config_can_change_and_drop_the_default_callbacks(tiny_data, tmp_path)
         data_dir=tiny_data,
     )
     assert "lr-Adam" in read_scalars(tmp_path / "lightning_logs" / "version_1")
+
+
+def test_a_config_yaml_from_before_the_callbacks_moved_into_the_config_still_checkpoints(tiny_data, tmp_path):
+    """Runs saved before held ``callbacks: null`` in their config.yaml: resuming one with it (the
+    command an interrupted run prints) runs the default callbacks, not none."""
+    config = tmp_path / "config.yaml"
+    config.write_text("trainer:\n  callbacks: null\n")
+    run_main("fit", *QUICK, "--config", str(config), root=tmp_path, data_dir=tiny_data)
+    checkpoints = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
+    assert (checkpoints / "last.ckpt").is_file() and only(checkpoints.glob("best-step=10-*.ckpt"))

@@ -8,8 +8,10 @@ import time
 
 import pytest
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 from conftest import ROOT, TINY_ARGS, read_scalars, run_main
+from lstm_mnist.checkpoints import BestCheckpoint
 
 QUIET = [*TINY_ARGS, "--trainer.enable_progress_bar", "false"]
 
@@ -102,3 +104,17 @@ def test_interrupted_run_saves_a_checkpoint_and_says_how_to_resume(tiny_data, tm
     )
     resumed = tmp_path / "lightning_logs" / "version_1" / "checkpoints" / "last.ckpt"
     assert torch.load(resumed, weights_only=True)["global_step"] == epochs * 100
+
+
+def test_the_best_checkpoint_keeps_its_state_key_from_before_it_had_a_class():
+    """Checkpoints written when the best checkpoint was a plain ModelCheckpoint store its state (the
+    best score and path) under that class's key; a resumed run must find it there."""
+    before = ModelCheckpoint(monitor="val/acc", mode="max", save_top_k=1)
+    assert (
+        BestCheckpoint().state_key
+        == before.state_key
+        == (
+            "ModelCheckpoint{'monitor': 'val/acc', 'mode': 'max', 'every_n_train_steps': 0, 'every_n_epochs': 1, "
+            "'train_time_interval': None}"
+        )
+    )

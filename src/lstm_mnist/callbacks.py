@@ -175,15 +175,19 @@ class TensorBoardPictures(L.Callback):
         if self._drawing:
             self._draw(trainer, pl_module, "val")
 
-    # test
+    # test (without a TensorBoard writer, as in the end-of-fit test of last.ckpt, nothing to draw)
     def on_test_epoch_start(self, trainer, pl_module):
-        self._start()
+        self._drawing = self._writer(trainer) is not None
+        if self._drawing:
+            self._start()
 
     def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
-        self._collect(pl_module, batch)
+        if self._drawing:
+            self._collect(pl_module, batch)
 
     def on_test_epoch_end(self, trainer, pl_module):
-        self._draw(trainer, pl_module, "test")
+        if self._drawing:
+            self._draw(trainer, pl_module, "test")
 
     # HPARAMS tab
     def on_fit_start(self, trainer, pl_module):

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 import torch
+import yaml
 from jsonargparse import Namespace
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -63,6 +64,10 @@ class LSTMMNISTCLI(LightningCLI):
         writable_root(trainer.default_root_dir or ".")
         if "weights_only" in config:
             config.weights_only = True  # checkpoints hold only tensors and plain values: never unpickle more
+        if trainer.callbacks is None:
+            # What a run's config.yaml held before the callbacks moved into default.yaml: resuming
+            # such a run with its config must not run without checkpoints (`callbacks: []` means none).
+            trainer.callbacks = default_callbacks()
         if trainer.enable_progress_bar is False and trainer.callbacks:
             trainer.callbacks = [c for c in trainer.callbacks if "ProgressBar" not in c.class_path]
         if trainer.logger in (None, True):
@@ -133,9 +138,15 @@ def writable_root(root: str) -> None:
         raise UserInputError(f"cannot write to --trainer.default_root_dir {root}: {error.strerror or error}") from error
 
 
-def default_config() -> resources.abc.Traversable:
+def default_config():
     """The recipe every run starts from: ``default.yaml``, shipped inside the package."""
     return resources.files("lstm_mnist") / "default.yaml"
+
+
+def default_callbacks() -> list[Namespace]:
+    """``trainer.callbacks`` of ``default.yaml``, as the parser would give them."""
+    listed = yaml.safe_load(default_config().read_text())["trainer"]["callbacks"]
+    return [Namespace(class_path=c["class_path"], init_args=Namespace(**c.get("init_args", {}))) for c in listed]
 
 
 def make_cli(args: list[str] | None = None, run: bool = True) -> LSTMMNISTCLI:
