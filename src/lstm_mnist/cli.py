@@ -95,8 +95,10 @@ class LSTMMNISTCLI(LightningCLI):
             with no_restoring_messages():
                 if last_path:
                     loggers, trainer.loggers = trainer.loggers, []  # one test/acc in the logs: the best's
-                    test_last = self._test(last_path)
-                    trainer.loggers = loggers
+                    try:
+                        test_last = self._test(last_path)
+                    finally:
+                        trainer.loggers = loggers
                     for logger in trainer.loggers:
                         logger.log_metrics({TEST_ACC_LAST: test_last}, step=trainer.global_step)
                 if best_path:
