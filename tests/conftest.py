@@ -148,7 +148,8 @@ def refused(
     assert result.code == status, (result.code, result.err[-3000:])
     assert expect in result.err, result.err[-3000:]
     if root is not None and nothing_written:
-        assert not list(root.rglob("*.ckpt")) and not list(root.rglob("predictions.csv*"))
+        assert not list(root.rglob("*.ckpt")) and not list(root.rglob("predictions.csv"))
+        assert not list(root.rglob("*.partial"))
     return result
 
 

@@ -87,6 +87,24 @@ def test_fit_ends_by_scoring_the_best_and_the_last_checkpoint(fitted, tiny_split
     assert f"tensorboard --logdir {run_dir.parent}" in result.out
 
 
+def test_when_the_best_is_not_the_end_both_are_tested(tiny_data, tiny_splits, tmp_path):
+    """Here the "best" checkpoint is the one with the highest validation loss, the first (step 50)."""
+    config = tmp_path / "worst.yaml"
+    config.write_text(
+        "trainer:\n  callbacks:\n"
+        "    - {class_path: lstm_mnist.checkpoints.BestCheckpoint, init_args: {monitor: val/loss, mode: max}}\n"
+        "    - class_path: lstm_mnist.checkpoints.LatestCheckpoint\n"
+    )
+    run_main("fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--config", str(config), root=tmp_path, data_dir=tiny_data)
+    run_dir = tmp_path / "lightning_logs" / "version_0"
+    best = only((run_dir / "checkpoints").glob("best-step=50-*.ckpt"))
+    scalars = read_scalars(run_dir)
+    assert accuracy(load(best), *tiny_splits["test"]) == pytest.approx(scalars["test/acc"][0][1], abs=1e-6)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    assert accuracy(load(last), *tiny_splits["test"]) == pytest.approx(scalars["test/acc_last"][0][1], abs=1e-6)
+    assert scalars["test/acc"][0][1] != scalars["test/acc_last"][0][1]
+
+
 def test_fit_keeps_best_and_last_checkpoints_and_the_config(fitted):
     run_dir, _ = fitted
     last = run_dir / "checkpoints" / "last.ckpt"

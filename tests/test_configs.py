@@ -43,6 +43,10 @@ def test_every_config_parses_and_builds_what_it_says(path, tmp_path):
         if name == "callbacks":
             listed = {callback["class_path"].rsplit(".", 1)[1] for callback in value}
             assert listed <= {type(callback).__name__ for callback in cli.trainer.callbacks}
+        elif name == "plugins":
+            assert [plugin["class_path"].rsplit(".", 1)[1] for plugin in value] == [
+                type(cli.trainer.strategy.checkpoint_io).__name__
+            ]
         elif name not in ("accelerator", "devices"):
             assert cli.config.trainer[name] == value, name
     if "seed_everything" in written:

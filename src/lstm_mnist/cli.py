@@ -17,6 +17,7 @@ from jsonargparse import Namespace
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from lstm_mnist.atomic import AtomicSaveConfig
 from lstm_mnist.callbacks import TensorBoardPictures
 from lstm_mnist.checkpoints import BestCheckpoint, LatestCheckpoint, architecture_differences, read_checkpoint
 from lstm_mnist.data import MNISTDataModule
@@ -56,9 +57,10 @@ class LSTMMNISTCLI(LightningCLI):
         """Settings that depend on the parsed config: refuse an unwritable run folder up front,
         load checkpoints with ``weights_only``, drop every progress bar a config lists when
         ``--trainer.enable_progress_bar false`` says so (Lightning would stop with a
-        MisconfigurationException instead), and Lightning's own TensorBoard logger without its
-        placeholder ``hp_metric`` scalar, writing under ``--trainer.default_root_dir`` (the HPARAMS
-        tab gets ``val/acc_best`` and the test accuracies instead, see callbacks.py)."""
+        MisconfigurationException instead), and Lightning's TensorBoard logger, claiming its run
+        folder (run_folders.py), without its placeholder ``hp_metric`` scalar, writing under
+        ``--trainer.default_root_dir`` (the HPARAMS tab gets ``val/acc_best`` and the test
+        accuracies instead, see callbacks.py)."""
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = config.trainer
         writable_root(trainer.default_root_dir or ".")
@@ -72,7 +74,7 @@ class LSTMMNISTCLI(LightningCLI):
             trainer.callbacks = [c for c in trainer.callbacks if "ProgressBar" not in c.class_path]
         if trainer.logger in (None, True):
             trainer.logger = Namespace(
-                class_path="lightning.pytorch.loggers.TensorBoardLogger",
+                class_path="lstm_mnist.run_folders.ExclusiveTensorBoardLogger",
                 init_args=Namespace(save_dir=trainer.default_root_dir or ".", default_hp_metric=False),
             )
 
@@ -93,16 +95,20 @@ class LSTMMNISTCLI(LightningCLI):
         test_best = test_last = None
         if not trainer.interrupted:
             with no_restoring_messages():
-                if last_path:
+                if best_path:
+                    test_best = self._test(best_path)
+                if last_path and best_path and saved_step(last_path) == saved_step(best_path):
+                    test_last = test_best  # the best is the end of the run: the same weights
+                elif last_path:
                     loggers, trainer.loggers = trainer.loggers, []  # one test/acc in the logs: the best's
                     try:
                         test_last = self._test(last_path)
                     finally:
                         trainer.loggers = loggers
+                if test_last is not None:
                     for logger in trainer.loggers:
                         logger.log_metrics({TEST_ACC_LAST: test_last}, step=trainer.global_step)
-                if best_path:
-                    test_best = self._test(best_path)
+                        logger.save()
         log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
         if not trainer.is_global_zero:
             return
@@ -124,6 +130,11 @@ class LSTMMNISTCLI(LightningCLI):
         """The test accuracy of one checkpoint of this run."""
         results = self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=checkpoint_path, verbose=False)
         return results[0][TEST_ACC]
+
+
+def saved_step(checkpoint_path: str) -> int:
+    """The training step a checkpoint of this run was written at (its tensors are not read)."""
+    return torch.load(checkpoint_path, map_location="cpu", weights_only=True, mmap=True)["global_step"]
 
 
 def four_places(value) -> str:
@@ -161,6 +172,7 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> LSTMMNISTCLI:
             MNISTDataModule,
             parser_kwargs={name: defaults for name in SUBCOMMANDS} if run else defaults,
             auto_configure_optimizers=False,
+            save_config_callback=AtomicSaveConfig,
             run=run,
             args=args,
         )

@@ -2,4 +2,5 @@
 
 
 class UserInputError(Exception):
-    """A problem the user can fix (a missing folder, a bad file, a checkpoint that does not fit)."""
+    """A problem the user can fix (a missing folder, a bad file, a checkpoint that does not fit, a
+    full disk)."""

@@ -196,6 +196,7 @@ class LitLSTMClassifier(L.LightningModule):
         if not self.trainer.sanity_checking:
             for logger in self.loggers:
                 logger.log_metrics({name: float(value) for name, value in metrics.items()}, step=self.global_step)
+                logger.save()  # on disk before the checkpoint of this step: a killed run's events cover it
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, self.test_loss, self.test_acc)

@@ -1,12 +1,14 @@
 """``predict`` output: ``predictions.csv`` in the run's folder and a table on the console."""
 
 import csv
-import os
+import io
 from pathlib import Path
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
+
+from lstm_mnist.atomic import could_not_write, write_atomically
 
 TABLE_ROWS = 20  # printed rows; the file holds all of them
 
@@ -14,8 +16,8 @@ TABLE_ROWS = 20  # printed rows; the file holds all of them
 class PredictionWriter(BasePredictionWriter):
     """Writes one row per image: its name, the predicted digit and probability, and the top 3.
 
-    The file is written under a temporary name and renamed when complete, so an interrupted
-    run never leaves half a ``predictions.csv``.
+    The file is written whole or not at all (atomic.py), so an interrupted run never leaves half
+    a ``predictions.csv``.
     """
 
     def __init__(self) -> None:
@@ -41,13 +43,14 @@ class PredictionWriter(BasePredictionWriter):
             header.append("label")
 
         path = Path(log_dir) / "predictions.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("w", newline="") as file:
-            writer = csv.writer(file)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(partial, path)
+        table = io.StringIO(newline="")
+        writer = csv.writer(table)
+        writer.writerow(header)
+        writer.writerows(rows)
+        try:
+            write_atomically(path, lambda file: file.write(table.getvalue().encode()))
+        except OSError as error:
+            raise could_not_write(path, error) from error
         self._print_table(rows, labels, top_digit[:, 0], path)
 
     @staticmethod

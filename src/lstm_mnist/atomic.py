@@ -1,0 +1,91 @@
+"""Files that a later command reads are written whole or not at all.
+
+Each goes to a temporary file beside its final name, is flushed and fsynced, then renamed over
+the old file (a rename within one folder replaces it atomically), and the folder is fsynced so the
+rename itself survives a power cut. A process killed at any instant (out of memory, a preempted
+node, ``kill -9``) leaves the previous complete file or the new complete file, never half of one;
+at worst a stray ``.NAME.*.partial`` file, which nothing reads.
+
+Lightning's own ``TorchCheckpointIO`` writes through fsspec, which on a local disk stages the bytes
+in the system's temporary folder and copies them over: not atomic across filesystems, and never
+fsynced. ``AtomicCheckpointIO`` is the plugin that replaces it (``trainer.plugins`` in
+``default.yaml``); ``AtomicSaveConfig`` does the same for the run's ``config.yaml``.
+"""
+
+import contextlib
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import torch
+from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+from lightning.pytorch.cli import SaveConfigCallback
+
+from lstm_mnist.errors import UserInputError
+
+
+def write_atomically(path: str | Path, write: Callable[[IO[bytes]], Any]) -> None:
+    """``write(file)`` into a temporary file beside ``path``, then rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
+    try:
+        with open(partial, "xb") as file:  # "x": never someone else's file; the user's umask applies
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
+    sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; Windows cannot open a folder to sync it)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def could_not_write(path, error: OSError) -> UserInputError:
+    """One line naming the file and the cause (a full disk, a folder made read-only, ...)."""
+    return UserInputError(f"cannot write {path}: {error.strerror or error}; the files written before it are intact")
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Saves every checkpoint (best, ``last.ckpt``, ``interrupted.ckpt``) with ``write_atomically``;
+    loads them as Lightning does."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options")
+        try:
+            write_atomically(path, lambda file: torch.save(checkpoint, file))
+        except OSError as error:
+            raise could_not_write(path, error) from error
+
+
+class AtomicSaveConfig(SaveConfigCallback):
+    """Writes the run's ``config.yaml`` (the file that reruns or resumes it) with ``write_atomically``."""
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        if self.already_saved:
+            return
+        log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
+        if trainer.is_global_zero:
+            path = Path(log_dir) / self.config_filename
+            text = self.parser.dump(self.config, skip_none=False)
+            try:
+                write_atomically(path, lambda file: file.write(text.encode()))
+            except OSError as error:
+                raise could_not_write(path, error) from error
+            self.already_saved = True
+        self.already_saved = trainer.strategy.broadcast(self.already_saved)

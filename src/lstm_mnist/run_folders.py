@@ -1,0 +1,32 @@
+"""Every run gets a folder of its own, even when several start at once in one place.
+
+Lightning's TensorBoard logger numbers a new run by listing ``lightning_logs/`` and taking the
+next free ``version_N``: runs started together (a sweep, a batch scheduler, a user in two
+terminals) list the same folder, take the same number and write into each other's run. Here the
+number is claimed by creating its folder, which exactly one process can do.
+"""
+
+from pathlib import Path
+
+from fsspec.implementations.local import LocalFileSystem
+from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_only
+
+
+class ExclusiveTensorBoardLogger(TensorBoardLogger):
+    """Lightning's TensorBoard logger, with ``version_N`` claimed by ``mkdir``."""
+
+    def _get_next_version(self) -> int:
+        version = super()._get_next_version()
+        if rank_zero_only.rank != 0 or not isinstance(self._fs, LocalFileSystem):
+            # Other DDP ranks use rank 0's folder (Lightning broadcasts it) and must claim none;
+            # remote storage keeps Lightning's numbering.
+            return version
+        runs = Path(self.root_dir)  # <save_dir>/lightning_logs
+        runs.mkdir(parents=True, exist_ok=True)
+        while True:
+            try:
+                (runs / f"version_{version}").mkdir()
+                return version
+            except FileExistsError:
+                version += 1

@@ -1,0 +1,247 @@
+"""Killed at any instant, nothing lost: kill -9 at random moments, runs started together in one
+folder, a full disk.
+
+The runs here are real processes forked from this one (which has imported torch already, so a
+run starts in a fraction of a second instead of five), killed with SIGKILL as the out-of-memory
+killer or a preempted machine would. To aim kills into checkpoint writes, which take about a
+millisecond, the killed runs write their checkpoints slowly (``slowly_writing``).
+"""
+
+import contextlib
+import errno
+import io
+import multiprocessing
+import os
+import random
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import QUICK, TINY_ARGS, data_dir_variable, only, read_scalars, refused, run_main
+from lstm_mnist.cli import main
+from lstm_mnist.run_folders import ExclusiveTensorBoardLogger
+
+FORK = multiprocessing.get_context("fork")
+# 100 steps, last.ckpt rewritten after the validation every 10 steps; no pictures to draw.
+RUN = [
+    *("fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.val_check_interval", "10"),
+    *("--trainer.enable_progress_bar", "false", "--pictures.every_n_validations", "1000"),
+]
+# events.out.tfevents.<time>.<host>.<pid>.<n>
+EVENTS_FILE = r"events\.out\.tfevents\.\d+\..+\.(\d+)\.\d+"
+KILL_SEED = int(os.environ.get("KILL_SEED", "7"))  # another seed replays another set of moments
+
+
+def run_in_child(args: list[str], data_dir: Path, output: Path, start=None, writing: Path | None = None) -> None:
+    """The body of a forked run: its output to a file, then ``main(args)``; exit status as a user
+    sees it. With ``writing``, every checkpoint is written in slices 2 ms apart (about 30 ms for one
+    of these) and the file ``writing`` appears as one starts, so that a kill can be aimed into it."""
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    # pytest's capture replaced sys.stdout and sys.stderr in the process this one was forked from
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    if writing is not None:
+        torch.save = slowly_writing(torch.save, writing)
+    if start is not None:
+        start.wait()
+    try:
+        with data_dir_variable(data_dir):
+            main(args)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def slowly_writing(save, writing: Path):
+    def save_slowly(obj, file, *args, **kwargs):
+        buffer = io.BytesIO()
+        save(obj, buffer, *args, **kwargs)
+        data = buffer.getvalue()
+        writing.touch()
+        with contextlib.ExitStack() as stack:
+            if isinstance(file, (str, os.PathLike)):
+                file = stack.enter_context(open(file, "wb"))  # noqa: SIM115
+            for start in range(0, len(data), 1 << 14):
+                file.write(data[start : start + (1 << 14)])
+                file.flush()
+                time.sleep(0.002)
+
+    return save_slowly
+
+
+def start_run(args, data_dir, output, start=None, writing=None) -> multiprocessing.Process:
+    process = FORK.Process(target=run_in_child, args=(args, data_dir, output, start, writing))
+    process.start()
+    return process
+
+
+def weights(path: Path) -> dict:
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def every_checkpoint_is_whole(root: Path) -> None:
+    """A half-written checkpoint would fail to load; stray ``.partial`` files are never ``*.ckpt``."""
+    for path in root.rglob("*.ckpt"):
+        torch.load(path, weights_only=True)
+
+
+def newest_last_checkpoint(root: Path) -> Path | None:
+    found = [(torch.load(p, weights_only=True)["global_step"], p) for p in root.rglob("last.ckpt")]
+    return max(found)[1] if found else None
+
+
+def wait_for_a_checkpoint_write(writing: Path, run: multiprocessing.Process) -> bool:
+    """Wait until the run starts writing a checkpoint; False if it ends first."""
+    writing.unlink(missing_ok=True)
+    while run.is_alive():
+        if writing.exists():
+            return True
+    return False
+
+
+def test_killed_at_random_moments_the_run_resumes_to_the_same_weights(tiny_data, tmp_path):
+    """Twelve SIGKILLs at seeded random moments, about half of them while a checkpoint is being
+    written; after each, ``fit --ckpt_path last.ckpt`` goes on, and every run that reaches its end
+    equals one never killed. (A run takes about a second here, so a chain of resumes that ends
+    before the twelfth kill is compared and a new chain starts.)"""
+    run_main(*RUN, root=tmp_path / "straight", data_dir=tiny_data)
+    reference = weights(only((tmp_path / "straight").rglob("last.ckpt")))
+
+    def same_as_never_killed(root: Path) -> None:
+        final = newest_last_checkpoint(root)
+        assert torch.load(final, weights_only=True)["global_step"] == 100
+        resumed = weights(final)
+        for name, value in reference.items():
+            assert (resumed[name].float() - value.float()).abs().max() <= 1e-6, name
+
+    rng = random.Random(KILL_SEED)
+    kills = mid_write = chains = 0
+    root = None
+    while kills < 12:
+        if root is None:
+            chains += 1
+            root, resume_from = tmp_path / f"chain{chains}", None
+        before = torch.load(resume_from, weights_only=True)["global_step"] if resume_from else 0
+        resume_args = ["--ckpt_path", str(resume_from)] if resume_from else []
+        writing = tmp_path / "writing"
+        args = [*RUN, *resume_args, "--trainer.default_root_dir", str(root)]
+        run = start_run(args, tiny_data, tmp_path / "out", writing=writing)
+        if rng.random() < 0.5:  # while a checkpoint is being written
+            time.sleep(rng.uniform(0.0, 0.6))
+            if wait_for_a_checkpoint_write(writing, run):
+                time.sleep(rng.uniform(0.0, 0.02))
+                mid_write += 1
+        else:  # at any moment, from start-up to the end
+            time.sleep(rng.uniform(0.05, 1.2))
+        run.kill()
+        run.join()
+        if run.exitcode == 0:  # it reached the end before the moment came
+            same_as_never_killed(root)
+            root = None
+            continue
+        assert run.exitcode == -signal.SIGKILL, (run.exitcode, (tmp_path / "out").read_text()[-3000:])
+        kills += 1
+        every_checkpoint_is_whole(root)
+        resume_from = newest_last_checkpoint(root) or resume_from
+        # The killed run's TensorBoard events open and hold every validation its last.ckpt has seen.
+        killed_run = max(root.glob("lightning_logs/version_*"), key=lambda p: int(p.name.split("_")[1]))
+        if (killed_run / "checkpoints" / "last.ckpt").is_file():
+            saved = torch.load(killed_run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"]
+            logged = [step for step, _ in read_scalars(killed_run).get("val/acc", [])]
+            assert set(range(before + 10, saved + 1, 10)) <= set(logged), (before, saved, logged)
+
+    assert mid_write >= 3, mid_write
+    resume_args = ["--ckpt_path", str(resume_from)] if resume_from else []
+    run_main(*RUN, *resume_args, root=root, data_dir=tiny_data)
+    same_as_never_killed(root)
+
+
+def test_four_runs_started_together_in_one_folder_get_a_folder_each(tiny_data, tmp_path):
+    start = FORK.Event()
+    runs = [
+        start_run(["fit", *QUICK, "--trainer.default_root_dir", str(tmp_path)], tiny_data, tmp_path / f"out{n}", start)
+        for n in range(4)
+    ]
+    time.sleep(0.5)  # all four forked and waiting
+    start.set()
+    for run in runs:
+        run.join(timeout=120)
+    assert [run.exitcode for run in runs] == [0, 0, 0, 0], [
+        (tmp_path / f"out{n}").read_text()[-2000:] for n in range(4)
+    ]
+    folders = sorted(p.name for p in (tmp_path / "lightning_logs").iterdir())
+    assert folders == ["version_0", "version_1", "version_2", "version_3"]
+    writers = set()
+    for folder in (tmp_path / "lightning_logs").iterdir():
+        assert (folder / "config.yaml").is_file()
+        assert torch.load(folder / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 10
+        only((folder / "checkpoints").glob("best-step=10-*.ckpt"))
+        # one process wrote each folder's events (TensorBoard puts the writer's pid in the file name)
+        [pid] = {re.fullmatch(EVENTS_FILE, path.name)[1] for path in folder.glob("events.out.tfevents.*")}
+        writers.add(pid)
+        EventAccumulator(str(folder)).Reload()
+    assert len(writers) == 4
+
+
+def test_two_runs_that_number_themselves_at_the_same_moment_get_different_folders(tmp_path):
+    """The race the test above can only hope to meet, made certain: both runs look for the next
+    free number before either has created its folder. (Lightning's own logger gives both 0.)"""
+    first = ExclusiveTensorBoardLogger(save_dir=str(tmp_path))
+    second = ExclusiveTensorBoardLogger(save_dir=str(tmp_path))
+    assert (first.version, second.version) == (0, 1)
+    assert sorted(p.name for p in (tmp_path / "lightning_logs").iterdir()) == ["version_0", "version_1"]
+
+
+def test_a_full_disk_stops_the_run_with_one_line_and_keeps_the_checkpoints_before(tiny_data, tmp_path, monkeypatch):
+    """The third checkpoint write fails half-way with ENOSPC, as on a full disk."""
+    real_save, calls = torch.save, []
+
+    def save_until_the_disk_is_full(obj, file, *args, **kwargs):
+        calls.append(file)
+        if len(calls) == 3:
+            file.write(b"PK\x03\x04 the first bytes of a checkpoint")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_save(obj, file, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", save_until_the_disk_is_full)
+    result = refused(
+        *("fit", *QUICK, "--trainer.limit_train_batches", "20", "--trainer.val_check_interval", "5"),
+        root=tmp_path,
+        data_dir=tiny_data,
+        expect="No space left on device; the files written before it are intact",
+        nothing_written=False,
+    )
+    [error] = [line for line in result.err.splitlines() if line.startswith("error:")]
+    assert re.fullmatch(r"error: cannot write \S+/checkpoints/(best-step=10-\S+|last)\.ckpt: No space .*", error)
+    checkpoints = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
+    assert torch.load(checkpoints / "last.ckpt", weights_only=True)["global_step"] == 5
+    assert torch.load(only(checkpoints.glob("best-step=5-*.ckpt")), weights_only=True)["global_step"] == 5
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "predictions.csv"])
+def test_other_files_a_later_command_reads_are_written_atomically(name, tiny_data, tmp_path, monkeypatch):
+    """A write that fails half-way leaves no file and no ``.partial`` behind, and names the file."""
+    if name == "config.yaml":
+        args = ("fit", *QUICK)
+    else:
+        run_main("fit", *QUICK, root=tmp_path / "trained", data_dir=tiny_data)
+        args = ("predict", "--ckpt_path", str(only((tmp_path / "trained").rglob("last.ckpt"))))
+    real_replace = os.replace
+
+    def rename_fails(source, target):
+        if Path(target).name == name:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", rename_fails)
+    refused(*args, root=tmp_path / "run", data_dir=tiny_data, expect=f"{name}: Input/output error")
+    assert not list((tmp_path / "run").rglob(name)) and not list((tmp_path / "run").rglob("*.partial"))
