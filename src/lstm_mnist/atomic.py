@@ -27,21 +27,26 @@ from lstm_mnist.errors import UserInputError
 
 
 def write_atomically(path: str | Path, write: Callable[[IO[bytes]], Any]) -> None:
-    """``write(file)`` into a temporary file beside ``path``, then rename it to ``path``."""
+    """``write(file)`` into a temporary file beside ``path``, then rename it to ``path``. A failure
+    to write (a full disk, a folder made read-only, ...) is one line naming the file and the cause."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(partial, "xb") as file:  # "x": never someone else's file; the user's umask applies
             write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(partial, path)
-    except BaseException:
+        sync_folder(path.parent)
+    except BaseException as error:
         with contextlib.suppress(OSError):
             partial.unlink()
+        if isinstance(error, OSError):
+            raise UserInputError(
+                f"cannot write {path}: {error.strerror or error}; the files written before it are intact"
+            ) from error
         raise
-    sync_folder(path.parent)
 
 
 def sync_folder(folder: Path) -> None:
@@ -55,11 +60,6 @@ def sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def could_not_write(path, error: OSError) -> UserInputError:
-    """One line naming the file and the cause (a full disk, a folder made read-only, ...)."""
-    return UserInputError(f"cannot write {path}: {error.strerror or error}; the files written before it are intact")
-
-
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Saves every checkpoint (best, ``last.ckpt``, ``interrupted.ckpt``) with ``write_atomically``;
     loads them as Lightning does."""
@@ -67,10 +67,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
         if storage_options is not None:
             raise TypeError(f"{type(self).__name__} takes no storage_options")
-        try:
-            write_atomically(path, lambda file: torch.save(checkpoint, file))
-        except OSError as error:
-            raise could_not_write(path, error) from error
+        write_atomically(path, lambda file: torch.save(checkpoint, file))
 
 
 class AtomicSaveConfig(SaveConfigCallback):
@@ -83,9 +80,6 @@ class AtomicSaveConfig(SaveConfigCallback):
         if trainer.is_global_zero:
             path = Path(log_dir) / self.config_filename
             text = self.parser.dump(self.config, skip_none=False)
-            try:
-                write_atomically(path, lambda file: file.write(text.encode()))
-            except OSError as error:
-                raise could_not_write(path, error) from error
+            write_atomically(path, lambda file: file.write(text.encode()))
             self.already_saved = True
         self.already_saved = trainer.strategy.broadcast(self.already_saved)

@@ -8,7 +8,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
-from lstm_mnist.atomic import could_not_write, write_atomically
+from lstm_mnist.atomic import write_atomically
 
 TABLE_ROWS = 20  # printed rows; the file holds all of them
 
@@ -47,10 +47,7 @@ class PredictionWriter(BasePredictionWriter):
         writer = csv.writer(table)
         writer.writerow(header)
         writer.writerows(rows)
-        try:
-            write_atomically(path, lambda file: file.write(table.getvalue().encode()))
-        except OSError as error:
-            raise could_not_write(path, error) from error
+        write_atomically(path, lambda file: file.write(table.getvalue().encode()))
         self._print_table(rows, labels, top_digit[:, 0], path)
 
     @staticmethod
