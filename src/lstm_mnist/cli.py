@@ -27,6 +27,9 @@ from lstm_mnist.metric_names import TEST_ACC, TEST_ACC_LAST
 from lstm_mnist.quiet import no_restoring_messages, quiet_lightning
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
+DESCRIPTION = (
+    "An LSTM that reads MNIST digits as sequences: train it (fit), score it (validate, test), use it (predict)."
+)
 
 
 class LSTMMNISTCLI(LightningCLI):
@@ -170,7 +173,7 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> LSTMMNISTCLI:
         return LSTMMNISTCLI(
             LitLSTMClassifier,
             MNISTDataModule,
-            parser_kwargs={name: defaults for name in SUBCOMMANDS} if run else defaults,
+            parser_kwargs={"description": DESCRIPTION, **{name: defaults for name in SUBCOMMANDS}} if run else defaults,
             auto_configure_optimizers=False,
             save_config_callback=AtomicSaveConfig,
             run=run,
