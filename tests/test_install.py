@@ -82,7 +82,11 @@ def test_a_non_editable_install_runs_the_same_recipe(installed, installed_fit, t
 
 
 # What a default fit may print besides the progress bar: the model summary and the final summary.
-MODEL_SUMMARY = re.compile(r"^(\s*\| Name|-+$|\d+ +\| |[\d.]+ K? *(Trainable|Non-trainable|Total)|\d+ +Modules in)")
+# (Lightning draws the summary with rich's box characters when rich is installed.)
+MODEL_SUMMARY = re.compile(
+    r"^(\s*\| Name|-+$|\d+ +\| |[\d.]+ K? *(Trainable|Non-trainable|Total)|\d+ +Modules in"
+    r"|[┏┃┡│└]|(Trainable|Non-trainable|Total) params:|Total estimated model params|Modules in \w+ mode:|Total FLOPs:)"
+)
 FINAL_SUMMARY = re.compile(
     r"^(best val/acc|test/acc of the (best|last)|best checkpoint|last checkpoint|trained on|logs|watch with):"
 )
