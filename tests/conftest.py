@@ -84,6 +84,25 @@ class Result:
     err: str
 
 
+def checkpoint_every(steps: int, folder: Path) -> list[str]:
+    """Flags that add a checkpoint every ``steps`` training steps, kept in ``folder`` as ``step=S.ckpt``."""
+    return [
+        "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
+        *("--trainer.callbacks.dirpath", str(folder), "--trainer.callbacks.every_n_train_steps", str(steps)),
+        *("--trainer.callbacks.save_top_k", "-1", "--trainer.callbacks.filename", "{step}"),
+    ]
+
+
+def cli_environment(data_dir: Path | None, **extra: str) -> dict[str, str]:
+    """This process's environment for a CLI process, with ``$LSTM_MNIST_DATA_DIR`` set to ``data_dir``
+    (unset for None) and ``extra`` added."""
+    env = {**os.environ, **extra}
+    env.pop(DATA_DIR_VARIABLE, None)
+    if data_dir is not None:
+        env[DATA_DIR_VARIABLE] = str(data_dir)
+    return env
+
+
 def command_line(args, root: Path | None) -> list[str]:
     return [*args, *(["--trainer.default_root_dir", str(root)] if root is not None else [])]
 
@@ -122,12 +141,8 @@ def run_main(*args: str, data_dir: Path | None = None, root: Path | None = None,
 def run_cli(*args: str, data_dir: Path | None = None, root: Path | None = None, check: bool = True) -> Result:
     """``python train.py ARGS`` in a new process, for tests where the process is the point
     (signals, exit statuses, tracebacks, a fresh process reading a checkpoint, DDP)."""
-    env = dict(os.environ)
-    env.pop(DATA_DIR_VARIABLE, None)
-    if data_dir is not None:
-        env[DATA_DIR_VARIABLE] = str(data_dir)
     command = [sys.executable, str(ROOT / "train.py"), *command_line(args, root)]
-    process = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    process = subprocess.run(command, capture_output=True, text=True, env=cli_environment(data_dir), cwd=ROOT)
     if check and process.returncode != 0:
         raise AssertionError(f"train.py {' '.join(args)} exited {process.returncode}:\n{process.stderr[-4000:]}")
     return Result(process.returncode, process.stdout, process.stderr)

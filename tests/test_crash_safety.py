@@ -23,7 +23,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import QUICK, TINY_ARGS, data_dir_variable, only, read_scalars, refused, run_main
+from conftest import QUICK, TINY_ARGS, command_line, data_dir_variable, only, read_scalars, refused, run_main
 from lstm_mnist.cli import main
 from lstm_mnist.run_folders import ExclusiveTensorBoardLogger
 
@@ -132,7 +132,7 @@ def test_killed_at_random_moments_the_run_resumes_to_the_same_weights(tiny_data,
         before = torch.load(resume_from, weights_only=True)["global_step"] if resume_from else 0
         resume_args = ["--ckpt_path", str(resume_from)] if resume_from else []
         writing = tmp_path / "writing"
-        args = [*RUN, *resume_args, "--trainer.default_root_dir", str(root)]
+        args = command_line([*RUN, *resume_args], root)
         run = start_run(args, tiny_data, tmp_path / "out", writing=writing)
         aimed = kills % 2 == 1  # every other kill lands while a checkpoint is being written
         if aimed:
@@ -169,8 +169,7 @@ def test_killed_at_random_moments_the_run_resumes_to_the_same_weights(tiny_data,
 def test_four_runs_started_together_in_one_folder_get_a_folder_each(tiny_data, tmp_path):
     start = FORK.Event()
     runs = [
-        start_run(["fit", *QUICK, "--trainer.default_root_dir", str(tmp_path)], tiny_data, tmp_path / f"out{n}", start)
-        for n in range(4)
+        start_run(command_line(["fit", *QUICK], tmp_path), tiny_data, tmp_path / f"out{n}", start) for n in range(4)
     ]
     time.sleep(0.5)  # all four forked and waiting
     start.set()

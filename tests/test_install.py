@@ -11,8 +11,7 @@ from importlib.util import find_spec
 import pytest
 import yaml
 
-from conftest import ROOT, TINY_ARGS, run_main
-from lstm_mnist.data import DATA_DIR_VARIABLE
+from conftest import ROOT, TINY_ARGS, cli_environment, run_main
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +35,7 @@ def installed(tmp_path_factory):
 
 def run_installed(target, cwd, *args, data_dir=None) -> subprocess.CompletedProcess:
     """``lstm-mnist ARGS`` from the installed folder, started in ``cwd``, where there is no checkout."""
-    env = {**os.environ, "PYTHONPATH": str(target)}
-    env.pop(DATA_DIR_VARIABLE, None)
-    if data_dir is not None:
-        env[DATA_DIR_VARIABLE] = str(data_dir)
+    env = cli_environment(data_dir, PYTHONPATH=str(target))
     return subprocess.run([str(target / "bin" / "lstm-mnist"), *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import TINY_ARGS, accuracy, only, read_scalars, refused, run_cli, run_main
+from conftest import TINY_ARGS, accuracy, checkpoint_every, only, read_scalars, refused, run_cli, run_main
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 from lstm_mnist.model import fixed_permutation
 from lstm_mnist.user_images import load_user_images
@@ -76,9 +76,7 @@ def permuted_run(tiny_data, tmp_path_factory):
     run_main(
         *("fit", *TINY_ARGS, *SMALL, *PERMUTED_GRU, "--trainer.max_epochs", "2"),
         *("--trainer.limit_train_batches", "20", "--trainer.val_check_interval", "10"),
-        "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-        *("--trainer.callbacks.dirpath", str(root / "every10"), "--trainer.callbacks.every_n_train_steps", "10"),
-        *("--trainer.callbacks.save_top_k", "-1", "--trainer.callbacks.filename", "{step}"),
+        *checkpoint_every(10, root / "every10"),
         root=root,
         data_dir=tiny_data,
     )

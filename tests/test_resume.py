@@ -10,7 +10,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from conftest import ROOT, TINY_ARGS, read_scalars, run_main
+from conftest import ROOT, TINY_ARGS, checkpoint_every, read_scalars, run_main
 from lstm_mnist.checkpoints import BestCheckpoint
 
 QUIET = [*TINY_ARGS, "--trainer.enable_progress_bar", "false"]
@@ -31,9 +31,7 @@ def straight(tiny_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("straight")
     run_main(
         *("fit", *QUIET, "--trainer.max_epochs", "2"),
-        "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-        *("--trainer.callbacks.dirpath", str(root / "every50"), "--trainer.callbacks.every_n_train_steps", "50"),
-        *("--trainer.callbacks.save_top_k", "-1", "--trainer.callbacks.filename", "{step}"),
+        *checkpoint_every(50, root / "every50"),
         root=root,
         data_dir=tiny_data,
     )
