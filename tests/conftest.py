@@ -34,6 +34,14 @@ real_mnist = [
 ]
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """The long tests (real MNIST) first: the test processes then end together on short tests,
+    instead of one of them idling while the other finishes a 20-second run. Among them, those that
+    share the model trained by ``trained_on_mnist`` last, so that no process waits for another to
+    train it."""
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, "trained_on_mnist" in item.fixturenames))
+
+
 def write_idx(path: Path, array: np.ndarray) -> None:
     """Write a uint8 array in the IDX format MNIST ships in (magic 0x08 = unsigned byte)."""
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
@@ -63,6 +71,23 @@ def make_tiny_mnist(data_dir: Path, train: int = 600, test: int = 200) -> Path:
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> Path:
     return make_tiny_mnist(tmp_path_factory.mktemp("tiny_data"))
+
+
+@pytest.fixture(scope="session")
+def trained_on_mnist(tmp_path_factory) -> Path:
+    """The run folder of one epoch of the default config on the real MNIST (97% on the test set), made
+    once for the whole suite: the first test process to ask trains it, the others wait and share it."""
+    from filelock import FileLock
+
+    this_session = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each pytest-xdist worker's folder sits in this session's
+        this_session = this_session.parent
+    root = this_session / "one_epoch_of_mnist"
+    with FileLock(f"{root}.lock"):
+        if not (root / "trained").exists():
+            run_main("fit", "--trainer.max_epochs", "1", root=root, data_dir=Path(REAL_DATA_DIR))
+            (root / "trained").touch()
+    return root
 
 
 # Small enough to train in seconds, large enough for validations at steps 50 and 100.

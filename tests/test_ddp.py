@@ -12,13 +12,18 @@ from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 
 @pytest.mark.skipif(not torch.distributed.is_available() or sys.platform == "win32", reason="needs torch.distributed")
 @pytest.mark.parametrize(
-    "model_flags",
-    [[], ["--model.order", "permuted", "--model.cell", "gru", "--model.hidden_size", "8"]],
+    "model_flags, steps",
+    [
+        ([], 50),
+        # 784 steps a sequence: 10 training steps a rank, not 50, keep the test to a few seconds
+        (["--model.order", "permuted", "--model.cell", "gru", "--model.hidden_size", "8"], 10),
+    ],
     ids=["default", "permuted-gru"],
 )
-def test_two_process_ddp_on_cpu(tiny_data, tmp_path, model_flags):
+def test_two_process_ddp_on_cpu(tiny_data, tmp_path, model_flags, steps):
     result = run_cli(
         *("fit", *TINY_ARGS, *model_flags, "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"),
+        *("--trainer.limit_train_batches", str(steps), "--trainer.val_check_interval", str(steps)),
         *("--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp"),
         root=tmp_path,
         data_dir=tiny_data,
@@ -33,9 +38,10 @@ def test_two_process_ddp_on_cpu(tiny_data, tmp_path, model_flags):
     assert "last checkpoint:       " + str(run_dir / "checkpoints" / "last.ckpt") in result.out
     assert "trained on:            cpu, 2 processes" in result.out
 
-    # Each rank trained on half of the 500 images (50 steps of 5, not 100) and validated half of the 100.
+    # Each rank took its own batches of 5 (an epoch of the 500 images is 50 steps, not 100) and
+    # validated half of the 100.
     scalars = read_scalars(run_dir)
-    assert [step for step, _ in scalars["val/acc"]] == [50]
+    assert [step for step, _ in scalars["val/acc"]] == [steps]
     logged = scalars["val/acc"][0][1]
     best = run_dir / "checkpoints" / next(name for name in checkpoints if name.startswith("best"))
     model = LitLSTMClassifier.load_from_checkpoint(best, map_location="cpu").eval()

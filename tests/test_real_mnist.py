@@ -1,40 +1,37 @@
 """Runs on the real MNIST: the default recipe learns the digits in one epoch, and reads users' pictures."""
 
+import contextlib
 import csv
+import io
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REAL_DATA_DIR, read_scalars, real_mnist, run_main, write_user_style_digits
+from conftest import REAL_DATA_DIR, ROOT, only, read_scalars, real_mnist, run_main, write_user_style_digits
 from lstm_mnist.data import MNISTDataModule
 
 pytestmark = real_mnist
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """One epoch of the default config on the real data."""
-    root = tmp_path_factory.mktemp("real")
-    run_main("fit", "--trainer.max_epochs", "1", root=root, data_dir=Path(REAL_DATA_DIR))
-    return root
-
-
-def test_one_epoch_of_the_default_config_reaches_95_percent(trained):
+def test_one_epoch_of_the_default_config_reaches_95_percent(trained_on_mnist):
     """Scored by the fit itself on the 10k test set: the best and the last checkpoint."""
-    scalars = read_scalars(trained / "lightning_logs" / "version_0")
+    scalars = read_scalars(trained_on_mnist / "lightning_logs" / "version_0")
     assert len(scalars["val/acc"]) == 22  # 1100 steps, validated every 50
     assert scalars["test/acc"][0][1] >= 0.95
     assert scalars["test/acc_last"][0][1] >= 0.95
 
 
-def test_predicts_users_pictures_of_digits(trained, tmp_path):
+def test_predicts_users_pictures_of_digits(trained_on_mnist, tmp_path):
     data = MNISTDataModule(data_dir=REAL_DATA_DIR)
     data.setup("test")
     images, labels = data.splits["test"]
     # Digits from the test set, saved in the styles users send: PNG/JPEG, colour/grey, any size, either polarity.
     truth = write_user_style_digits(images[:40], labels[:40], tmp_path / "pictures")
     (tmp_path / "pictures" / "readme.txt").write_text("not a picture")
-    last = trained / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    last = trained_on_mnist / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     result = run_main(
         *("predict", "--ckpt_path", str(last), "--data.predict_path", str(tmp_path / "pictures")),
         root=tmp_path / "predict",
@@ -74,3 +71,36 @@ def test_every_reading_order_learns_the_digits_in_300_steps(order, lr, forget_bi
     test_acc = read_scalars(tmp_path / "lightning_logs" / "version_0")["test/acc"][0][1]
     print(f"{order}: test/acc {test_acc:.3f}")
     assert test_acc >= at_least
+
+
+def test_onnx_export_agrees_with_pytorch_on_the_10k_test_set_and_runs_without_torch(trained_on_mnist, tmp_path):
+    """The README's export command, then its onnxruntime example, run word for word in a process
+    that must not import torch, on a test digit saved as a PNG."""
+    from PIL import Image
+
+    from lstm_mnist.checkpoints import load_model
+    from lstm_mnist.export import main as export_main
+
+    last = trained_on_mnist / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        export_main(["--ckpt_path", str(last), "--output", str(tmp_path / "model.onnx"), "--data_dir", REAL_DATA_DIR])
+    assert "parity with PyTorch on the 10,000 MNIST test images: predictions identical" in out.getvalue()
+
+    data = MNISTDataModule(data_dir=REAL_DATA_DIR)
+    data.setup("test")
+    images, labels = data.splits["test"]
+    example = readme_block("import onnxruntime") + '\nimport sys\nassert "torch" not in sys.modules\n'
+    model = load_model(last)
+    for index in (0, 1, 2):
+        Image.fromarray((images[index].numpy() * 255).round().astype("uint8")).save(tmp_path / "digit.png")
+        result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        expected = int(model(images[index : index + 1]).argmax())
+        assert result.stdout == f"digit: {expected}\n" and expected == int(labels[index])
+
+
+def readme_block(containing: str) -> str:
+    """The README's Python code block that contains ``containing``."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
+    return only(block for block in blocks if containing in block)

@@ -79,6 +79,18 @@ def read_checkpoint(path: str | Path) -> dict:
     ``torch.load(weights_only=True)`` unpickles only tensors and plain values, so a crafted file
     cannot run code; the weights must then fit the hyperparameters stored beside them.
     """
+    return checked_model(path)[0]
+
+
+def load_model(path: str | Path) -> LitLSTMClassifier:
+    """The trained model in a checkpoint, with :func:`read_checkpoint`'s checks, in eval mode on the
+    CPU: what the demo page and the ONNX export start from."""
+    return checked_model(path)[1].eval()
+
+
+def checked_model(path: str | Path) -> tuple[dict, LitLSTMClassifier]:
+    """The checkpoint and the model built from its hyperparameters and weights, or a one-line
+    ``UserInputError`` saying why the file is not a checkpoint of this project."""
     path = Path(path)
     if not path.is_file():
         raise UserInputError(f"--ckpt_path {path} does not exist")
@@ -106,13 +118,14 @@ def read_checkpoint(path: str | Path) -> dict:
             f"{path} was not written by LitLSTMClassifier: unknown hyperparameters {', '.join(unknown)}"
         )
     try:
-        LitLSTMClassifier(**hyper_parameters).load_state_dict(checkpoint["state_dict"])
+        model = LitLSTMClassifier(**hyper_parameters)
+        model.load_state_dict(checkpoint["state_dict"])
     except (RuntimeError, TypeError, ValueError) as error:
         first_line = str(error).strip().splitlines()[-1].strip()
         raise UserInputError(
             f"{path}: its weights do not fit the hyperparameters stored with them ({first_line})"
         ) from error
-    return checkpoint
+    return checkpoint, model
 
 
 def architecture_differences(checkpoint: dict, model_config) -> list[tuple[str, object, object]]:

@@ -102,7 +102,7 @@ class LSTMClassifier(nn.Module):
             return images
         if self.order == "columns":
             return images.transpose(1, 2)
-        pixels = images.reshape(len(images), SIDE * SIDE, 1)
+        pixels = images.flatten(1).unsqueeze(2)  # not reshape(len(images), ...): ONNX export keeps the batch dynamic
         return pixels[:, self.permutation] if self.order == "permuted" else pixels
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -7,10 +7,11 @@ A model trained on MNIST only reads other pictures well once they look like that
 
 import sys
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 from torch.nn import functional as F
 
@@ -19,6 +20,62 @@ from lstm_mnist.errors import UserInputError
 SIZE, BOX = 28, 20
 INK_LEVEL = 0.3  # after contrast stretching, brighter than this counts as part of the digit
 NOISE_LEVEL = 0.1  # and darker than this is cleared, so paper texture and JPEG noise vanish
+# Pictures are brought down to this side before any other work: ample for a 20-pixel digit, and
+# it bounds the memory and time that one picture can take.
+WORKING_SIDE = 512
+
+
+class UnreadablePicture(ValueError):
+    """A picture that cannot be read as a digit; the message says why, in a user's words."""
+
+
+def read_picture(source: str | Path | IO[bytes]) -> Tensor:
+    """A user's picture file in MNIST's form, read the way an image viewer shows it. Every picture a
+    user gives (``predict``, the demo page) enters here."""
+    try:
+        with Image.open(source) as image:
+            image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # a JPEG decodes at 1/2 to 1/8 scale, in grey
+            return picture_to_mnist(image)
+    except UnidentifiedImageError as error:
+        raise UnreadablePicture("not an image PIL can read") from error
+    except Image.DecompressionBombError as error:
+        raise UnreadablePicture(f"refused as a possible decompression bomb ({error})") from error
+    except OSError as error:
+        raise UnreadablePicture(f"truncated or damaged ({error})") from error
+
+
+def picture_to_mnist(image: Image.Image) -> Tensor:
+    """``image`` as a viewer shows it (upright, transparency over paper), then in MNIST's form."""
+    return to_mnist_form(as_shown(image))
+
+
+def as_shown(image: Image.Image) -> Image.Image:
+    """What a viewer shows: reduced to ``WORKING_SIDE``, turned upright by its EXIF orientation (what
+    phones write instead of rotating the pixels), and transparent parts shown as paper."""
+    if image.mode in ("P", "PA") or "transparency" in image.info:
+        image = image.convert("RGBA")  # a palette or a transparent colour: as colours with an alpha channel
+    elif image.mode.startswith("I"):
+        image = sixteen_bit_to_grey(image)
+    image.thumbnail((WORKING_SIDE, WORKING_SIDE))  # Image.reduce, then a resize: in 8 bits, before any float
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGBA", "LA", "La", "RGBa"):
+        return image
+    alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255.0
+    grey = np.asarray(image.convert("RGB").convert("L"), dtype=np.float32)
+    if alpha.min() == 1.0:
+        return Image.fromarray(grey.astype(np.uint8))
+    # Transparent = paper: white under dark ink, black under light ink, as the drawn pixels say.
+    drawn = alpha > 0.5
+    paper = 255.0 if not drawn.any() or grey[drawn].mean() < 128 else 0.0
+    return Image.fromarray((grey * alpha + paper * (1 - alpha)).round().astype(np.uint8))
+
+
+def sixteen_bit_to_grey(image: Image.Image) -> Image.Image:
+    """16- and 32-bit grey (``I;16``, ``I``) as 8-bit grey over the same range: Pillow's own
+    conversion clips at 255 and would turn nearly every pixel white."""
+    values = np.asarray(image, dtype=np.float64)
+    top = 65535.0 if values.max() > 255 else 255.0
+    return Image.fromarray((values.clip(0, top) / top * 255).round().astype(np.uint8))
 
 
 def to_mnist_form(image: Image.Image) -> Tensor:
@@ -32,7 +89,7 @@ def to_mnist_form(image: Image.Image) -> Tensor:
     grey[grey < NOISE_LEVEL] = 0
     rows, columns = torch.nonzero(grey > INK_LEVEL, as_tuple=True)
     if len(rows) == 0:
-        raise ValueError("no digit found (the picture is blank)")
+        raise UnreadablePicture("no digit found (the picture is blank)")
     crop = grey[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
     scale = BOX / max(crop.shape)
     height, width = (max(1, round(side * scale)) for side in crop.shape)
@@ -64,14 +121,12 @@ def load_user_images(path: str | Path) -> tuple[list[str], Tensor]:
     names, images = [], []
     for file in files:
         try:
-            with Image.open(file) as image:
-                images.append(to_mnist_form(image))
+            images.append(read_picture(file))
             names.append(str(file))
-        except (UnidentifiedImageError, OSError, ValueError) as error:
-            reason = "not an image PIL can read" if isinstance(error, (UnidentifiedImageError, OSError)) else str(error)
+        except ValueError as error:  # UnreadablePicture, or Pillow failing on an odd file
             if not path.is_dir():
-                raise UserInputError(f"{file}: {reason}") from error
-            print(f"skipped {file}: {reason}", file=sys.stderr)
+                raise UserInputError(f"{file}: {error}") from error
+            print(f"skipped {file}: {error}", file=sys.stderr)
     if not images:
         raise UserInputError(f"no readable digit images in {path} (PNG, JPEG and the other formats PIL reads)")
     return names, torch.stack(images)

@@ -1,0 +1,149 @@
+"""``python demo.py --ckpt_path CKPT``: a local web page where you draw a digit (or upload a picture
+of one) and watch the trained network read it, step by step.
+
+Built with Gradio (the ``demo`` extra). The page shows the digit the model reads, its three most
+likely answers, the 28x28 image it actually saw after the same preprocessing as ``predict``
+(user_images.py), and how the probability of each digit changes after every row, column or pixel
+it reads. It listens on 127.0.0.1 unless ``--host`` says otherwise, makes no share link and no
+analytics calls.
+"""
+
+import argparse
+import os
+import socket
+import sys
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+from lstm_mnist.callbacks import new_figure
+from lstm_mnist.checkpoints import load_model
+from lstm_mnist.errors import UserInputError
+from lstm_mnist.lit_module import LitLSTMClassifier
+from lstm_mnist.user_images import UnreadablePicture, picture_to_mnist, read_picture
+
+DRAW_FIRST = "Draw a digit first (or upload a picture of one)."
+CANVAS_SIDE = 400
+SEEN_SCALE = 10  # the 28x28 image the model saw, shown at 280x280 with square pixels
+
+
+class Reader:
+    """What the page does with a picture: read it with the model, and describe what happened."""
+
+    def __init__(self, model: LitLSTMClassifier) -> None:
+        self.model = model
+
+    def drawing(self, sketch: dict | None):
+        """The Sketchpad's value: ``composite`` is the drawing, RGBA, ink on opaque white."""
+        composite = None if sketch is None else sketch.get("composite")
+        if composite is None or composite[..., 3].max() == 0 or composite[..., :3].min() == composite[..., :3].max():
+            return self.message(DRAW_FIRST)
+        try:
+            return self.answer(picture_to_mnist(Image.fromarray(composite)))
+        except UnreadablePicture:
+            return self.message(DRAW_FIRST)
+
+    def upload(self, path: str | None):
+        if path is None:
+            return self.message(DRAW_FIRST)
+        try:
+            return self.answer(read_picture(path))
+        except (UnreadablePicture, ValueError) as error:
+            return self.message(f"That file could not be read: {error}.")
+
+    @staticmethod
+    def message(text: str):
+        return text, None, None, None
+
+    def answer(self, image: Tensor):
+        with torch.inference_mode():
+            probabilities = self.model.logits_after_each_step(image[None]).softmax(dim=-1)[0]  # [steps, 10]
+        final = probabilities[-1]
+        digit = int(final.argmax())
+        seen = (image.numpy() * 255).round().astype(np.uint8)
+        seen = np.kron(seen, np.ones((SEEN_SCALE, SEEN_SCALE), dtype=np.uint8))
+        top = {str(d): float(final[d]) for d in range(len(final))}
+        return f"It reads a **{digit}**.", top, seen, self.chart(probabilities, digit)
+
+    def chart(self, probabilities: Tensor, digit: int):
+        """The probability of each digit after each step read; the final answer drawn bold."""
+        figure = new_figure(figsize=(6, 3.2), layout="constrained")
+        axes = figure.add_subplot()
+        steps = np.arange(1, len(probabilities) + 1)
+        for d in range(probabilities.shape[1]):
+            width, alpha = (2.5, 1.0) if d == digit else (1.0, 0.55)
+            axes.plot(steps, probabilities[:, d].numpy(), label=str(d), linewidth=width, alpha=alpha)
+        axes.set_title(f"probability of each digit after each of the {len(probabilities)} {self.model.step_name}")
+        axes.set_xlabel(f"{self.model.step_name} read")
+        axes.set_ylim(0, 1)
+        axes.set_xlim(1, len(probabilities))
+        axes.legend(ncols=5, fontsize="small", loc="upper left")
+        return figure
+
+
+def build_page(model: LitLSTMClassifier):
+    import gradio as gr
+
+    reader = Reader(model)
+    steps = {"rows": "row", "columns": "column", "pixels": "pixel"}[model.step_name]
+    with gr.Blocks(title="lstm-mnist: watch an LSTM read your digit") as page:
+        gr.Markdown(
+            f"## Draw a digit\nThe network reads your drawing one {steps} at a time "
+            f"({model.hparams.cell.upper()} of {model.hparams.hidden_size} units); the chart shows its answer "
+            f"forming after each {steps}."
+        )
+        with gr.Row():
+            with gr.Column():
+                sketch = gr.Sketchpad(
+                    type="numpy",
+                    canvas_size=(CANVAS_SIDE, CANVAS_SIDE),
+                    brush=gr.Brush(default_size=24, colors=["#000000"], color_mode="fixed"),
+                    label="Draw here (pick the brush)",
+                    elem_id="sketch",
+                )
+                read = gr.Button("Read it", variant="primary")
+                upload = gr.File(
+                    label="...or upload a picture", file_types=["image"], type="filepath", elem_id="upload"
+                )
+            with gr.Column():
+                answer = gr.Markdown(DRAW_FIRST, elem_id="answer")
+                top = gr.Label(num_top_classes=3, label="Top 3", elem_id="top3")
+                seen = gr.Image(label="What the model saw (28x28)", elem_id="seen", interactive=False)
+        chart = gr.Plot(label=f"How the answer forms, {steps} by {steps}", elem_id="chart")
+        outputs = [answer, top, seen, chart]
+        read.click(reader.drawing, inputs=sketch, outputs=outputs)
+        upload.upload(reader.upload, inputs=upload, outputs=outputs)
+    return page
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def main(args: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="demo.py", description="Draw a digit and watch a trained model read it.")
+    parser.add_argument("--ckpt_path", required=True, help="a checkpoint written by this project's fit")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 shares it on your network)")
+    parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
+    options = parser.parse_args(args)
+    try:
+        model = load_model(options.ckpt_path)
+        if not port_free(options.host, options.port):
+            raise UserInputError(f"port {options.port} on {options.host} is in use: choose another with --port")
+        os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls out
+        try:
+            page = build_page(model)
+        except ImportError as error:
+            raise UserInputError(f"the demo needs the demo extra ({error}): pip install -e '.[demo]'") from error
+    except UserInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    print(f"demo page: http://{options.host}:{options.port}  (Ctrl-C to stop)", flush=True)
+    page.launch(server_name=options.host, server_port=options.port, share=False, quiet=True)

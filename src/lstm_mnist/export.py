@@ -1,0 +1,142 @@
+"""``python export.py --ckpt_path CKPT --output model.onnx``: a trained model as an ONNX file that
+reads raw pixels, checked against PyTorch with onnxruntime before it is written.
+
+The graph holds everything between raw pixels and logits (the standardisation, the reading
+order, the permutation of permuted MNIST), so a user needs onnxruntime and nothing else: input
+``pixels`` ``[N, 28, 28]`` float32 in [0, 1] for any N, output ``logits`` ``[N, 10]``.
+The file is written only when onnxruntime gives the same predictions as PyTorch on every checked
+image and logits within ``TOLERANCE``; it is written whole or not at all (atomic.py).
+"""
+
+import argparse
+import sys
+import time
+import warnings
+
+import torch
+from torch import Tensor, nn
+
+from lstm_mnist.atomic import write_atomically
+from lstm_mnist.checkpoints import load_model
+from lstm_mnist.data import DATA_DIR_VARIABLE, MNISTDataModule, default_data_dir, missing_files
+from lstm_mnist.errors import UserInputError
+from lstm_mnist.lit_module import LitLSTMClassifier
+
+INPUT, OUTPUT = "pixels", "logits"
+TOLERANCE = 1e-4  # largest difference allowed between onnxruntime's logits and PyTorch's
+RANDOM_IMAGES = 256  # checked instead of the MNIST test set when it is not on this machine
+
+
+class RawPixelsToLogits(nn.Module):
+    """The exported computation: raw pixels in [0, 1] -> standardised -> read in order -> logits.
+    A module of its own so the graph holds the network and nothing of Lightning or the metrics."""
+
+    def __init__(self, model: LitLSTMClassifier) -> None:
+        super().__init__()
+        self.model = model.net
+        self.normalize = model.prepare
+
+    def forward(self, pixels: Tensor) -> Tensor:
+        return self.model(self.normalize(pixels))
+
+
+def to_onnx(model: LitLSTMClassifier) -> bytes:
+    """The model as an ONNX file's bytes, exported the way current PyTorch recommends (the
+    ``torch.export``-based exporter), with the batch dimension left free."""
+    import onnx  # noqa: F401  (the exporter needs it; missing, the error below says how to install it)
+
+    # An example batch of 3, not 1: torch.export specialises a dimension of size 1 to a constant.
+    example = torch.rand(3, 28, 28)
+    with warnings.catch_warnings():
+        # Raised by torch's own decompositions of the recurrent layers while tracing; they do not
+        # concern the exported graph.
+        warnings.filterwarnings("ignore", message=".*_check_is_size will be removed", category=FutureWarning)
+        warnings.filterwarnings("ignore", message=r"The tensor attributes .*_flat_weights", category=UserWarning)
+        program = torch.onnx.export(
+            RawPixelsToLogits(model).eval(),
+            (example,),
+            dynamo=True,
+            input_names=[INPUT],
+            output_names=[OUTPUT],
+            dynamic_shapes={INPUT: {0: torch.export.Dim("batch")}},
+            verbose=False,
+        )
+    return program.model_proto.SerializeToString()
+
+
+def largest_differences(onnx_bytes: bytes, model: LitLSTMClassifier, images: Tensor) -> tuple[int, float]:
+    """``(images predicted differently, largest logit difference)`` between onnxruntime running
+    ``onnx_bytes`` and PyTorch running ``model`` on ``images``, in batches of 1,000."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    mismatches, largest = 0, 0.0
+    with torch.inference_mode():
+        for batch in images.split(1000):
+            expected = model(batch)
+            (got,) = session.run([OUTPUT], {INPUT: batch.numpy()})
+            got = torch.from_numpy(got)
+            mismatches += int((got.argmax(1) != expected.argmax(1)).sum())
+            largest = max(largest, float((got - expected).abs().max()))
+    return mismatches, largest
+
+
+def images_to_check(data_dir: str | None) -> tuple[Tensor, str]:
+    """MNIST's 10k test images (raw pixels in [0, 1]) where they are on this machine, else random
+    pixels; with the words that say which."""
+    data_dir = data_dir or default_data_dir()
+    if not missing_files(data_dir):
+        data = MNISTDataModule(data_dir=data_dir)
+        data.setup("test")
+        images = data.splits["test"][0]
+        return images, f"the {len(images):,} MNIST test images"
+    images = torch.rand(RANDOM_IMAGES, 28, 28, generator=torch.Generator().manual_seed(0))
+    return images, f"{RANDOM_IMAGES} random images (MNIST is not in {data_dir})"
+
+
+def export(ckpt_path: str, output: str, data_dir: str | None = None) -> str:
+    """Export, check parity, write ``output``; returns what to tell the user."""
+    model = load_model(ckpt_path)
+    hparams = model.hparams
+    described_model = f"{hparams.cell.upper()} of {hparams.hidden_size} units reading {hparams.order}"
+    slow = " (784 steps a sequence: from 20 s to a few minutes)" if model.step_name == "pixels" else ""
+    print(f"exporting the {described_model}...{slow}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    try:
+        onnx_bytes = to_onnx(model)
+    except ImportError as error:
+        raise UserInputError(f"export needs the export extra ({error}): pip install -e '.[export]'") from error
+    exported_in = time.perf_counter() - started
+    images, described = images_to_check(data_dir)
+    mismatches, largest = largest_differences(onnx_bytes, model, images)
+    if mismatches or largest > TOLERANCE:
+        raise UserInputError(
+            f"the ONNX graph does not match PyTorch on {described} ({mismatches} predictions differ, largest "
+            f"logit difference {largest:.1e}, allowed {TOLERANCE:.0e}); nothing was written"
+        )
+    write_atomically(output, lambda file: file.write(onnx_bytes))
+    return (
+        f"wrote {output} ({len(onnx_bytes) / 1e6:.2f} MB, exported in {exported_in:.1f} s): {described_model}; "
+        f"input '{INPUT}' [N, 28, 28] in [0, 1], output '{OUTPUT}' [N, 10]\n"
+        f"parity with PyTorch on {described}: predictions identical, largest logit difference {largest:.1e}"
+    )
+
+
+def main(args: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="export.py",
+        description="Export a trained checkpoint to ONNX (raw pixels in, logits out) and check it with onnxruntime.",
+    )
+    parser.add_argument("--ckpt_path", required=True, help="a checkpoint written by this project's fit")
+    parser.add_argument("--output", default="model.onnx", help="the ONNX file to write (default: model.onnx)")
+    parser.add_argument(
+        "--data_dir",
+        help=f"folder holding MNIST/raw/, whose 10k test images check the export (default: ${DATA_DIR_VARIABLE} "
+        "or data); without them, random images are checked",
+    )
+    options = parser.parse_args(args)
+    try:
+        print(export(options.ckpt_path, options.output, options.data_dir))
+    except UserInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,145 @@
+"""``python demo.py``: the page is opened in a real browser (Debian's chromium, driven by Playwright),
+digits are drawn on its canvas with the mouse, and what the page shows is read back."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import REAL_DATA_DIR, ROOT, real_mnist
+from lstm_mnist import demo
+from lstm_mnist.data import MNISTDataModule
+
+pytestmark = real_mnist  # reading drawn digits right takes a model trained on the real MNIST
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it
+
+
+def last_checkpoint(run: Path) -> Path:
+    return run / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture
+def page_url(trained_on_mnist):
+    """The demo page of a model trained one epoch, served by its own process on a free port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "demo.py", "--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"the demo did not start:\n{server.stdout.read()}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def stroke(page, box, points) -> None:
+    """One mouse stroke through ``points`` given as fractions of the canvas."""
+    x, y, width, height = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + points[0][0] * width, y + points[0][1] * height)
+    page.mouse.down()
+    for px, py in points[1:]:
+        page.mouse.move(x + px * width, y + py * height, steps=10)
+    page.mouse.up()
+
+
+def draw(page, *strokes) -> None:
+    """A new drawing: clear the canvas, pick the brush (clearing drops it), draw ``strokes``."""
+    page.get_by_role("button", name="Clear canvas").click()
+    page.get_by_role("button", name="Brush").first.click()
+    box = page.locator("#sketch canvas").first.bounding_box()
+    for points in strokes:
+        stroke(page, box, points)
+    page.get_by_role("button", name="Read it").click()
+
+
+def upload(page, path: Path) -> None:
+    clear = page.locator("#upload").get_by_role("button", name="Clear")
+    if clear.count():
+        clear.first.click()
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+
+
+def decompression_bomb(path: Path, side: int = 20_000) -> Path:
+    """A PNG of a few dozen bytes that declares ``side`` x ``side`` pixels: Pillow refuses to open it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    header = side.to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])  # 8-bit grey
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"") + chunk(b"IEND", b""))
+    return path
+
+
+def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(page_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    answer = "#answer"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1200, "height": 1100})
+        page.goto(page_url)
+
+        page.get_by_role("button", name="Read it").click()  # nothing drawn yet
+        expect(page.locator(answer)).to_have_text(demo.DRAW_FIRST)
+
+        draw(page, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])  # a 7
+        expect(page.locator(answer)).to_have_text("It reads a 7.", timeout=20_000)
+        expect(page.locator("#top3")).to_contain_text("7")
+        expect(page.locator("#seen img")).to_be_visible()
+        expect(page.locator("#chart img")).to_be_visible()
+
+        draw(page, [(0.5, 0.15), (0.5, 0.85)])  # a 1
+        expect(page.locator(answer)).to_have_text("It reads a 1.", timeout=20_000)
+
+        (tmp_path / "digit.png").write_text("not a picture")
+        upload(page, tmp_path / "digit.png")
+        expect(page.locator(answer)).to_have_text("That file could not be read: not an image PIL can read.")
+
+        upload(page, decompression_bomb(tmp_path / "huge.png"))
+        expect(page.locator(answer)).to_contain_text("decompression bomb")
+
+        # ...and the page still works: a test-set digit saved as a photo-like picture is read right
+        data = MNISTDataModule(data_dir=REAL_DATA_DIR)
+        data.setup("test")
+        images, labels = data.splits["test"]
+        pixels = (255 - images[0].numpy() * 255).round().astype("uint8")  # dark ink on paper
+        Image.fromarray(pixels).resize((200, 200)).save(tmp_path / "three.png")
+        upload(page, tmp_path / "three.png")
+        expect(page.locator(answer)).to_have_text(f"It reads a {int(labels[0])}.")
+        browser.close()
+
+
+def test_a_port_in_use_or_a_missing_checkpoint_is_one_line(trained_on_mnist, tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        for args, expect in (
+            ((last_checkpoint(trained_on_mnist), port), f"error: port {port} on 127.0.0.1 is in use"),
+            ((tmp_path / "missing.ckpt", port), "does not exist"),
+        ):
+            with pytest.raises(SystemExit) as exit:
+                demo.main(["--ckpt_path", str(args[0]), "--port", str(args[1])])
+            err = capsys.readouterr().err
+            assert exit.value.code == 1 and expect in err and err.count("\n") == 1
