@@ -6,13 +6,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import zlib
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from conftest import REAL_DATA_DIR, ROOT, real_mnist
+from conftest import REAL_DATA_DIR, ROOT, png_header_only, real_mnist
 from lstm_mnist import demo
 from lstm_mnist.data import MNISTDataModule
 
@@ -81,17 +80,6 @@ def upload(page, path: Path) -> None:
     page.locator("#upload input[type=file]").set_input_files(str(path))
 
 
-def decompression_bomb(path: Path, side: int = 20_000) -> Path:
-    """A PNG of a few dozen bytes that declares ``side`` x ``side`` pixels: Pillow refuses to open it."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
-
-    header = side.to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])  # 8-bit grey
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"") + chunk(b"IEND", b""))
-    return path
-
-
 def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(page_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -117,7 +105,7 @@ def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(page_u
         upload(page, tmp_path / "digit.png")
         expect(page.locator(answer)).to_have_text("That file could not be read: not an image PIL can read.")
 
-        upload(page, decompression_bomb(tmp_path / "huge.png"))
+        upload(page, png_header_only(tmp_path / "huge.png", 20_000))
         expect(page.locator(answer)).to_contain_text("decompression bomb")
 
         # ...and the page still works: a test-set digit saved as a photo-like picture is read right

@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL_DATA_DIR, ROOT, only, read_scalars, real_mnist, run_main, write_user_style_digits
+from conftest import (
+    REAL_DATA_DIR,
+    ROOT,
+    only,
+    png_header_only,
+    read_scalars,
+    real_mnist,
+    run_main,
+    write_user_style_digits,
+)
 from lstm_mnist.data import MNISTDataModule
 
 pytestmark = real_mnist
@@ -28,20 +37,25 @@ def test_predicts_users_pictures_of_digits(trained_on_mnist, tmp_path):
     data = MNISTDataModule(data_dir=REAL_DATA_DIR)
     data.setup("test")
     images, labels = data.splits["test"]
-    # Digits from the test set, saved in the styles users send: PNG/JPEG, colour/grey, any size, either polarity.
+    # Digits from the test set, saved in the styles users send: PNG/JPEG, colour/grey, any size, either
+    # polarity, phone photos stored sideways, transparent drawings; and two files that are not digits.
     truth = write_user_style_digits(images[:40], labels[:40], tmp_path / "pictures")
     (tmp_path / "pictures" / "readme.txt").write_text("not a picture")
+    png_header_only(tmp_path / "pictures" / "bomb.png", 20_000, colour_type=0)
     last = trained_on_mnist / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     result = run_main(
         *("predict", "--ckpt_path", str(last), "--data.predict_path", str(tmp_path / "pictures")),
         root=tmp_path / "predict",
     )
     assert "readme.txt: not an image" in result.err
+    assert "bomb.png: refused as a possible decompression bomb" in result.err and "Traceback" not in result.err
     with open(tmp_path / "predict" / "lightning_logs" / "version_0" / "predictions.csv") as file:
         rows = list(csv.DictReader(file))
     assert len(rows) == 40
-    correct = sum(int(row["prediction"]) == truth[Path(row["path"]).name] for row in rows)
-    assert correct >= 36, f"{correct} of 40 right"
+    wrong = [Path(row["path"]).name for row in rows if int(row["prediction"]) != truth[Path(row["path"]).name]]
+    assert len(wrong) <= 4, f"misread: {wrong}"
+    styles = [name.split("_", 1)[1] for name in wrong]
+    assert all(styles.count(style) <= 1 for style in styles), f"more than one of a style misread: {wrong}"
     assert "predictions of 40 images written to" in result.out
 
 

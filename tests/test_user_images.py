@@ -1,14 +1,18 @@
 """Users' own pictures brought to MNIST's form, and predict on them through the CLI."""
 
 import csv
+import subprocess
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import ExifTags, Image, ImageDraw
 
-from conftest import QUICK, only, refused, run_main
+from conftest import QUICK, only, png_header_only, refused, run_main
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.user_images import load_user_images, to_mnist_form
+from lstm_mnist.user_images import load_user_images, read_picture, to_mnist_form
 
 
 def bar_picture(ink, paper, size=(240, 160), box=(150, 20, 170, 140), mode="RGB") -> Image.Image:
@@ -89,3 +93,129 @@ def test_cli_predict_refuses_a_non_image_cleanly(tiny_data, tmp_path):
         "label",
     }
     assert float(rows[0]["probability"]) >= float(rows[0]["second_probability"]) >= float(rows[0]["third_probability"])
+
+
+def seven(size=(300, 400)) -> Image.Image:
+    """A black "7" on white paper: no rotation or mirror of it looks like it."""
+    page = Image.new("L", size, 255)
+    ImageDraw.Draw(page).line([(60, 80), (240, 80), (120, 340)], fill=0, width=28)
+    return page
+
+
+# What a viewer does for each EXIF orientation (ImageOps.exif_transpose), and its inverse: what a
+# camera that stores the pixels as its sensor saw them writes.
+SHOWN_BY = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+STORED_BY = {**SHOWN_BY, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
+
+
+def photo_with_orientation(upright: Image.Image, orientation: int, path: Path) -> Path:
+    """``upright`` saved as a phone would: pixels as the sensor saw them, and the EXIF tag that turns them."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    upright.transpose(STORED_BY[orientation]).convert("RGB").save(path, quality=92, exif=exif)
+    return path
+
+
+@pytest.mark.parametrize("orientation", sorted(SHOWN_BY))
+def test_a_phone_photo_is_read_upright_by_its_exif_orientation(orientation, tmp_path):
+    upright = to_mnist_form(seven())
+    path = photo_with_orientation(seven(), orientation, tmp_path / "photo.jpg")
+    with Image.open(path) as stored:  # the pixels on disk are not upright...
+        assert (to_mnist_form(stored) - upright).abs().mean() > 0.05
+    assert (read_picture(path) - upright).abs().mean() < 0.02  # ...what is read is
+
+
+def ink_on_transparent(mode: str, ink: int = 0) -> Image.Image:
+    """A "7" drawn in ``ink`` (black by default) on a fully transparent background, as drawing apps
+    and HTML canvases export it: the colour under the transparency is black too."""
+    alpha = seven().point(lambda v: 255 - v)  # opaque where the ink is
+    colour = Image.new("L", alpha.size, ink)
+    if mode == "LA":
+        return Image.merge("LA", (colour, alpha))
+    return Image.merge("RGBA", (colour, colour, colour, alpha))
+
+
+@pytest.mark.parametrize("mode, ink", [("RGBA", 0), ("LA", 0), ("RGBA", 255)])
+def test_a_drawing_on_a_transparent_background_is_ink_on_paper(mode, ink, tmp_path):
+    ink_on_transparent(mode, ink).save(tmp_path / "drawing.png")
+    assert (read_picture(tmp_path / "drawing.png") - to_mnist_form(seven())).abs().mean() < 0.02
+
+
+def test_a_palette_picture_with_a_transparent_index(tmp_path):
+    palette = seven().point(lambda v: v // 255).convert("P")  # index 0 for the ink, 1 for the paper...
+    palette.putpalette([0, 0, 0, 0, 0, 0])  # ...both black, the paper's index transparent, as in a GIF
+    palette.save(tmp_path / "drawing.png", transparency=1)
+    with Image.open(tmp_path / "drawing.png") as saved:
+        assert saved.mode == "P" and saved.info["transparency"] == 1
+    assert (read_picture(tmp_path / "drawing.png") - to_mnist_form(seven())).abs().mean() < 0.02
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped(tmp_path):
+    pixels = np.asarray(seven(), dtype=np.uint16) * 180 + 10_000  # paper at 55,900, ink at 10,000
+    Image.fromarray(pixels).save(tmp_path / "scan16.png")
+    with Image.open(tmp_path / "scan16.png") as saved:
+        assert saved.mode == "I;16"
+    assert (read_picture(tmp_path / "scan16.png") - to_mnist_form(seven())).abs().mean() < 0.02
+
+
+def test_bombs_huge_truncated_and_blank_files_are_skipped_in_a_folder_and_refused_alone(tmp_path, capsys):
+    seven().save(tmp_path / "a_seven.png")
+    png_header_only(tmp_path / "bomb.png", 20_000, colour_type=0)  # 400 million pixels
+    png_header_only(tmp_path / "huge_rgb.png", 8_000, colour_type=2)  # under Pillow's limit, 244 MB to decode
+    seven().save(tmp_path / "whole.png")
+    (tmp_path / "truncated.png").write_bytes((tmp_path / "whole.png").read_bytes()[:300])
+    (tmp_path / "whole.png").unlink()
+    Image.new("L", (40, 40), 255).save(tmp_path / "blank.png")
+
+    names, images = load_user_images(tmp_path)
+    assert [Path(name).name for name in names] == ["a_seven.png"] and images.shape == (1, 28, 28)
+    skipped = dict(line.split(": ", 1) for line in capsys.readouterr().err.splitlines())
+    assert set(skipped) == {
+        f"skipped {tmp_path / name}" for name in ("bomb.png", "huge_rgb.png", "truncated.png", "blank.png")
+    }
+    assert skipped[f"skipped {tmp_path / 'bomb.png'}"].startswith("refused as a possible decompression bomb")
+    assert skipped[f"skipped {tmp_path / 'huge_rgb.png'}"].startswith("too large: 8,000 x 8,000 pixels in mode RGB")
+    assert skipped[f"skipped {tmp_path / 'truncated.png'}"].startswith("truncated or damaged")
+    assert skipped[f"skipped {tmp_path / 'blank.png'}"] == "no digit found (the picture is blank)"
+
+    for name, expect in (("bomb.png", "decompression bomb"), ("truncated.png", "truncated or damaged")):
+        with pytest.raises(UserInputError, match=f"{name}: .*{expect}"):
+            load_user_images(tmp_path / name)
+
+
+MEASURE = """
+import resource, sys
+from lstm_mnist.user_images import read_picture
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+digit = read_picture(sys.argv[1])
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, float(digit.sum()))
+"""
+
+
+def test_a_63_megapixel_photo_is_decoded_at_an_eighth_of_its_size(tmp_path):
+    """Whole, in RGB, it would take 240 MB; a JPEG can be decoded reduced, so it is read."""
+    seven(size=(300, 400)).resize((7000, 9000)).convert("RGB").save(tmp_path / "photo.jpg", quality=80)
+    assert (read_picture(tmp_path / "photo.jpg") - to_mnist_form(seven())).abs().mean() < 0.02
+
+
+def test_a_12000_pixel_scan_is_read_in_bounded_memory(tmp_path):
+    """144 million pixels, a 7 on white: read at full size into floats this took 1.8 GB more."""
+    scan = Image.new("L", (12_000, 12_000), 255)
+    ImageDraw.Draw(scan).line([(4000, 2000), (8000, 2000), (5500, 10_000)], fill=0, width=700)
+    scan.save(tmp_path / "scan.png")
+    del scan
+    process = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(tmp_path / "scan.png")], capture_output=True, text=True, check=True
+    )
+    assert process.stderr == ""  # no DecompressionBombWarning either
+    megabytes, ink = map(float, process.stdout.split())
+    assert megabytes <= 200, f"reading the scan took {megabytes:.0f} MB more"
+    assert ink > 20  # a digit was found and drawn

@@ -6,6 +6,7 @@ A model trained on MNIST only reads other pictures well once they look like that
 """
 
 import sys
+import warnings
 from pathlib import Path
 from typing import IO
 
@@ -21,8 +22,13 @@ SIZE, BOX = 28, 20
 INK_LEVEL = 0.3  # after contrast stretching, brighter than this counts as part of the digit
 NOISE_LEVEL = 0.1  # and darker than this is cleared, so paper texture and JPEG noise vanish
 # Pictures are brought down to this side before any other work: ample for a 20-pixel digit, and
-# it bounds the memory and time that one picture can take.
+# it bounds the time that one picture can take.
 WORKING_SIDE = 512
+# What decoding one picture may take. Pillow decodes a PNG, TIFF, ... whole, at its own bytes per
+# pixel, before it can be reduced (a JPEG is reduced while decoding, so only its reduced size
+# counts): a 12,000 x 12,000 grey scan is 144 MB; an RGB picture above 50 million pixels is refused.
+DECODE_BUDGET = 200 * 2**20
+BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}  # Pillow: 4 for others
 
 
 class UnreadablePicture(ValueError):
@@ -33,9 +39,20 @@ def read_picture(source: str | Path | IO[bytes]) -> Tensor:
     """A user's picture file in MNIST's form, read the way an image viewer shows it. Every picture a
     user gives (``predict``, the demo page) enters here."""
     try:
-        with Image.open(source) as image:
-            image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # a JPEG decodes at 1/2 to 1/8 scale, in grey
-            return picture_to_mnist(image)
+        with warnings.catch_warnings():
+            # Above Pillow's limit (89 million pixels) it warns; DECODE_BUDGET bounds the cost instead.
+            # Twice the limit, Image.open raises DecompressionBombError, answered below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as image:
+                image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # a JPEG decodes at 1/2 to 1/8 scale, in grey
+                decoded = image.width * image.height * BYTES_PER_PIXEL.get(image.mode, 4)
+                if decoded > DECODE_BUDGET:
+                    raise UnreadablePicture(
+                        f"too large: {image.width:,} x {image.height:,} pixels in mode {image.mode} take "
+                        f"{decoded / 2**20:,.0f} MB to decode, more than the {DECODE_BUDGET // 2**20} MB allowed; "
+                        "save a smaller copy"
+                    )
+                return picture_to_mnist(image)
     except UnidentifiedImageError as error:
         raise UnreadablePicture("not an image PIL can read") from error
     except Image.DecompressionBombError as error:
@@ -50,20 +67,22 @@ def picture_to_mnist(image: Image.Image) -> Tensor:
 
 
 def as_shown(image: Image.Image) -> Image.Image:
-    """What a viewer shows: reduced to ``WORKING_SIDE``, turned upright by its EXIF orientation (what
-    phones write instead of rotating the pixels), and transparent parts shown as paper."""
-    if image.mode in ("P", "PA") or "transparency" in image.info:
-        image = image.convert("RGBA")  # a palette or a transparent colour: as colours with an alpha channel
-    elif image.mode.startswith("I"):
-        image = sixteen_bit_to_grey(image)
-    image.thumbnail((WORKING_SIDE, WORKING_SIDE))  # Image.reduce, then a resize: in 8 bits, before any float
+    """What a viewer shows, at most ``WORKING_SIDE`` pixels a side: turned upright by its EXIF
+    orientation (what phones write instead of rotating the pixels), 16-bit grey scaled to 8 bits,
+    and transparent parts shown as paper."""
+    if image.mode in ("1", "P", "PA") and image.width * image.height <= 4 * WORKING_SIDE**2:
+        # Reduced as they are, these would be sampled (nearest pixel) and lose thin strokes.
+        image = image.convert("RGBA" if image.mode != "1" else "L")
+    image.thumbnail((WORKING_SIDE, WORKING_SIDE))  # Image.reduce, then a resize: before any copy or float
     image = ImageOps.exif_transpose(image)
+    if image.mode.startswith("I"):
+        image = sixteen_bit_to_grey(image)
+    elif image.mode in ("P", "PA") or "transparency" in image.info:
+        image = image.convert("RGBA")  # a palette or a transparent colour: colours with an alpha channel
     if image.mode not in ("RGBA", "LA", "La", "RGBa"):
         return image
     alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255.0
     grey = np.asarray(image.convert("RGB").convert("L"), dtype=np.float32)
-    if alpha.min() == 1.0:
-        return Image.fromarray(grey.astype(np.uint8))
     # Transparent = paper: white under dark ink, black under light ink, as the drawn pixels say.
     drawn = alpha > 0.5
     paper = 255.0 if not drawn.any() or grey[drawn].mean() < 128 else 0.0
@@ -72,7 +91,7 @@ def as_shown(image: Image.Image) -> Image.Image:
 
 def sixteen_bit_to_grey(image: Image.Image) -> Image.Image:
     """16- and 32-bit grey (``I;16``, ``I``) as 8-bit grey over the same range: Pillow's own
-    conversion clips at 255 and would turn nearly every pixel white."""
+    conversion clips at 255, which turns every mid-grey white."""
     values = np.asarray(image, dtype=np.float64)
     top = 65535.0 if values.max() > 255 else 255.0
     return Image.fromarray((values.clip(0, top) / top * 255).round().astype(np.uint8))
