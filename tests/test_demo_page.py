@@ -2,16 +2,12 @@
 digits are drawn on its canvas with the mouse, and what the page shows is read back."""
 
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from conftest import REAL_DATA_DIR, ROOT, png_header_only, real_mnist
+from conftest import REAL_DATA_DIR, png_header_only, real_mnist
 from lstm_mnist import demo
 from lstm_mnist.data import MNISTDataModule
 
@@ -24,33 +20,19 @@ def last_checkpoint(run: Path) -> Path:
 
 
 @pytest.fixture
-def page_url(trained_on_mnist):
-    """The demo page of a model trained one epoch, served by its own process on a free port."""
+def page_url(trained_on_mnist, capsys):
+    """The demo page of a model trained one epoch, served on a free port by ``python demo.py``'s
+    ``main`` (in a thread of this process: a process of its own would import torch again)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "demo.py", "--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    page = demo.main(["--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--port", str(port)], block=False)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the demo did not start:\n{server.stdout.read()}") from None
-                time.sleep(0.5)
+        url = f"http://127.0.0.1:{port}"
+        assert capsys.readouterr().out == f"demo page: {url}  (Ctrl-C to stop)\n"
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        page.close()
 
 
 def stroke(page, box, points) -> None:
@@ -59,7 +41,7 @@ def stroke(page, box, points) -> None:
     page.mouse.move(x + points[0][0] * width, y + points[0][1] * height)
     page.mouse.down()
     for px, py in points[1:]:
-        page.mouse.move(x + px * width, y + py * height, steps=10)
+        page.mouse.move(x + px * width, y + py * height, steps=2)  # the brush draws straight segments between events
     page.mouse.up()
 
 
@@ -83,6 +65,7 @@ def upload(page, path: Path) -> None:
 def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(page_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
+    assert Path(CHROMIUM).exists(), f"this test drives Debian's chromium at {CHROMIUM}: apt-get install chromium"
     answer = "#answer"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])

@@ -106,12 +106,11 @@ def test_onnx_export_agrees_with_pytorch_on_the_10k_test_set_and_runs_without_to
     images, labels = data.splits["test"]
     example = readme_block("import onnxruntime") + '\nimport sys\nassert "torch" not in sys.modules\n'
     model = load_model(last)
-    for index in (0, 1, 2):
-        Image.fromarray((images[index].numpy() * 255).round().astype("uint8")).save(tmp_path / "digit.png")
-        result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
-        expected = int(model(images[index : index + 1]).argmax())
-        assert result.stdout == f"digit: {expected}\n" and expected == int(labels[index])
+    Image.fromarray((images[0].numpy() * 255).round().astype("uint8")).save(tmp_path / "digit.png")
+    result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    expected = int(model(images[:1]).argmax())
+    assert result.stdout == f"digit: {expected}\n" and expected == int(labels[0])
 
 
 def readme_block(containing: str) -> str:

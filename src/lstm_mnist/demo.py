@@ -12,6 +12,7 @@ import argparse
 import os
 import socket
 import sys
+import warnings
 
 import numpy as np
 import torch
@@ -75,7 +76,10 @@ class Reader:
         for d in range(probabilities.shape[1]):
             width, alpha = (2.5, 1.0) if d == digit else (1.0, 0.55)
             axes.plot(steps, probabilities[:, d].numpy(), label=str(d), linewidth=width, alpha=alpha)
-        axes.set_title(f"probability of each digit after each of the {len(probabilities)} {self.model.step_name}")
+        # pad: room above the axes for the page's label, which Gradio draws over the figure's top-left corner
+        axes.set_title(
+            f"probability of each digit after each of the {len(probabilities)} {self.model.step_name}", pad=18
+        )
         axes.set_xlabel(f"{self.model.step_name} read")
         axes.set_ylim(0, 1)
         axes.set_xlim(1, len(probabilities))
@@ -127,7 +131,9 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None, block: bool = True):
+    """``python demo.py``. With ``block=False`` (tests) the page is served from a thread and
+    returned, to be stopped with its ``close()``."""
     parser = argparse.ArgumentParser(prog="demo.py", description="Draw a digit and watch a trained model read it.")
     parser.add_argument("--ckpt_path", required=True, help="a checkpoint written by this project's fit")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 shares it on your network)")
@@ -145,5 +151,11 @@ def main(args: list[str] | None = None) -> None:
     except UserInputError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
+    # Gradio's queue calls pandas in a way pandas 3 warns about at the first visitor; not the user's concern.
+    for message in ("'future.no_silent_downcasting' is deprecated", "The copy keyword is deprecated"):
+        warnings.filterwarnings("ignore", message=message, module="gradio.queueing")
     print(f"demo page: http://{options.host}:{options.port}  (Ctrl-C to stop)", flush=True)
-    page.launch(server_name=options.host, server_port=options.port, share=False, quiet=True)
+    page.launch(
+        server_name=options.host, server_port=options.port, share=False, quiet=True, prevent_thread_lock=not block
+    )
+    return page
