@@ -147,6 +147,16 @@ def data_dir_variable(data_dir: Path | None):
             os.environ[DATA_DIR_VARIABLE] = saved
 
 
+def output_to(output: Path) -> None:
+    """In a process forked from a test: its stdout and stderr into the file ``output`` (the file
+    descriptors, and Python's objects, which pytest's capture had replaced)."""
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+
+
 def run_main(*args: str, data_dir: Path | None = None, root: Path | None = None, check: bool = True) -> Result:
     """``lstm-mnist ARGS`` in this process through ``main(args)``, its output captured; ``root`` is
     the ``--trainer.default_root_dir``. An exception other than the CLI's own exit is what a user

@@ -23,7 +23,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import QUICK, TINY_ARGS, command_line, data_dir_variable, only, read_scalars, refused, run_main
+from conftest import QUICK, TINY_ARGS, command_line, data_dir_variable, only, output_to, read_scalars, refused, run_main
 from lstm_mnist.cli import main
 from lstm_mnist.run_folders import ExclusiveTensorBoardLogger
 
@@ -42,12 +42,7 @@ def run_in_child(args: list[str], data_dir: Path, output: Path, start=None, writ
     """The body of a forked run: its output to a file, then ``main(args)``; exit status as a user
     sees it. With ``writing``, every checkpoint is written in slices 2 ms apart (about 30 ms for one
     of these) and the file ``writing`` appears as one starts, so that a kill can be aimed into it."""
-    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(descriptor, 1)
-    os.dup2(descriptor, 2)
-    # pytest's capture replaced sys.stdout and sys.stderr in the process this one was forked from
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    output_to(output)
     if writing is not None:
         torch.save = slowly_writing(torch.save, writing)
     if start is not None:

@@ -194,7 +194,6 @@ class InterruptCheckpoint(Callback):
 
 
 def program() -> str:
-    """How the user started this run (``python train.py`` or ``lstm-mnist``), for messages that
-    say what to type next."""
-    name = Path(sys.argv[0]).name
-    return f"python {name}" if name.endswith(".py") else name
+    """The training command as the user started it, ``lstm-mnist`` or ``python train.py`` (also
+    for a run started by ``sweep.py``), for messages that say what to type next."""
+    return "lstm-mnist" if Path(sys.argv[0]).name == "lstm-mnist" else "python train.py"

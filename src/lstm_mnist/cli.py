@@ -33,6 +33,8 @@ DESCRIPTION = (
 
 
 class LSTMMNISTCLI(LightningCLI):
+    best_score = None  # after fit: the best checkpoint's val/acc (a sweep's objective)
+
     def add_arguments_to_parser(self, parser) -> None:
         # A configurable callback: --pictures.every_n_validations N
         parser.add_lightning_class_args(TensorBoardPictures, "pictures")
@@ -94,7 +96,7 @@ class LSTMMNISTCLI(LightningCLI):
         # Read before testing: restoring a checkpoint for the test also restores the callbacks'
         # state as it was when that checkpoint was written.
         best_path, last_path = (best.best_model_path if best else ""), (latest.last_model_path if latest else "")
-        score = best.best_model_score if best else None
+        score = self.best_score = best.best_model_score if best else None
         test_best = test_last = None
         if not trainer.interrupted:
             with no_restoring_messages():
@@ -165,9 +167,11 @@ def default_callbacks() -> list[Namespace]:
     return [Namespace(class_path=c["class_path"], init_args=Namespace(**c.get("init_args", {}))) for c in listed]
 
 
-def make_cli(args: list[str] | None = None, run: bool = True) -> LSTMMNISTCLI:
+def make_cli(args: list[str] | None = None, run: bool = True, callbacks: list | None = None) -> LSTMMNISTCLI:
     """The CLI over ``args`` with the packaged default config under every config and flag.
-    With ``run=False`` it only parses and builds the model, data and Trainer (no subcommand)."""
+    With ``run=False`` it only parses and builds the model, data and Trainer (no subcommand).
+    ``callbacks`` are added to the config's (the sweep's pruning callback: an object, not a setting,
+    so it stays out of the run's config.yaml)."""
     with resources.as_file(default_config()) as path:
         defaults = {"default_config_files": [str(path)]}
         return LSTMMNISTCLI(
@@ -176,6 +180,7 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> LSTMMNISTCLI:
             parser_kwargs={"description": DESCRIPTION, **{name: defaults for name in SUBCOMMANDS}} if run else defaults,
             auto_configure_optimizers=False,
             save_config_callback=AtomicSaveConfig,
+            trainer_defaults={"callbacks": callbacks or []},
             run=run,
             args=args,
         )

@@ -1,0 +1,331 @@
+"""``python sweep.py --n_trials N [--study_name S] [--storage URL] [--space FILE] [fit flags]``: an
+Optuna study whose trials are ordinary ``fit`` runs of this project.
+
+Every trial is a run of its own (``lightning_logs/version_N`` with its config.yaml, checkpoints
+and events), so TensorBoard's HPARAMS tab compares them and any can be rerun or resumed by hand.
+The search space is a YAML file (``configs/sweep.yaml``); fit flags given here fix a setting for
+every trial. Trials maximise ``val/acc_best``; the median pruner stops unpromising ones at a
+validation. The study lives in a SQLite file in the sweep's folder unless ``--storage`` names
+another database, where several machines can add trials to one study until the total reaches
+``--n_trials``. At the end: every trial, the best, ``best.yaml`` that reruns it, and pictures.
+"""
+
+import argparse
+import contextlib
+import inspect
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import yaml
+
+from lstm_mnist.atomic import write_atomically
+from lstm_mnist.cli import make_cli
+from lstm_mnist.data import MNISTDataModule
+from lstm_mnist.errors import UserInputError
+from lstm_mnist.lit_module import LitLSTMClassifier
+from lstm_mnist.metric_names import VAL_ACC_BEST
+from lstm_mnist.quiet import quiet_lightning
+
+DEFAULT_SPACE = "configs/sweep.yaml"
+SPEC_KEYS = {"low", "high", "log", "choices"}
+
+
+def fit_settings() -> dict[str, set[str]]:
+    """The settings a fit flag can name, by section."""
+    import lightning as L
+
+    return {
+        section: set(inspect.signature(cls).parameters) - {"self", "args", "kwargs"}
+        for section, cls in (("model", LitLSTMClassifier), ("data", MNISTDataModule), ("trainer", L.Trainer))
+    }
+
+
+def read_space(path: Path, fixed: set[str]) -> tuple[dict[str, dict], dict]:
+    """``(space, pruner settings)`` from the YAML file at ``path``, checked; the settings in ``fixed``
+    (given as fit flags) are left out of the space. Anything wrong is a one-line ``UserInputError``."""
+    if not path.is_file():
+        raise UserInputError(f"--space {path} does not exist: give the search-space file (see {DEFAULT_SPACE})")
+    try:
+        content = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise UserInputError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from error
+    if not isinstance(content, dict) or not isinstance(content.get("space"), dict) or not content["space"]:
+        raise UserInputError(f"{path} must hold a mapping `space:` of fit settings to ranges (see {DEFAULT_SPACE})")
+    unknown = set(content) - {"space", "pruner"}
+    if unknown:
+        raise UserInputError(f"{path}: unknown section {', '.join(sorted(unknown))} (it takes space and pruner)")
+    settings = fit_settings()
+    space = {}
+    for name, spec in content["space"].items():
+        section, _, setting = str(name).partition(".")
+        if setting not in settings.get(section, ()):
+            raise UserInputError(f"{path}: {name} is not a fit setting (model.*, data.* or trainer.*, as in --help)")
+        space[name] = check_spec(path, name, spec)
+    pruner = content.get("pruner") or {}
+    if not isinstance(pruner, dict):
+        raise UserInputError(f"{path}: pruner must be a mapping of MedianPruner's arguments")
+    return {name: spec for name, spec in space.items() if name not in fixed}, pruner
+
+
+def check_spec(path: Path, name: str, spec) -> dict:
+    """One entry of the space: ``{choices: [...]}`` or ``{low, high[, log]}``."""
+    where = f"{path}: {name}"
+    if not isinstance(spec, dict) or not spec.keys() <= SPEC_KEYS:
+        raise UserInputError(f"{where} must be {{low: A, high: B[, log: true]}} or {{choices: [...]}}, got {spec!r}")
+    if "choices" in spec:
+        if set(spec) != {"choices"} or not isinstance(spec["choices"], list) or not spec["choices"]:
+            raise UserInputError(f"{where}: choices must be a non-empty list, and alone")
+        return spec
+    low, high = spec.get("low"), spec.get("high")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)) or not low < high:
+        raise UserInputError(f"{where}: low and high must be numbers with low < high, got {low!r} and {high!r}")
+    if spec.get("log") and low <= 0:
+        raise UserInputError(f"{where}: a log scale needs low > 0, got {low}")
+    return spec
+
+
+def suggest(trial, name: str, spec: dict):
+    if "choices" in spec:
+        return trial.suggest_categorical(name, spec["choices"])
+    if isinstance(spec["low"], int) and isinstance(spec["high"], int):
+        return trial.suggest_int(name, spec["low"], spec["high"], log=bool(spec.get("log")))
+    return trial.suggest_float(name, float(spec["low"]), float(spec["high"]), log=bool(spec.get("log")))
+
+
+def flag_names(fit_flags: list[str]) -> set[str]:
+    """The settings that fit flags name: ``--model.lr 0.01`` and ``--model.lr=0.01`` give ``model.lr``."""
+    return {flag[2:].split("=", 1)[0] for flag in fit_flags if flag.startswith("--")}
+
+
+def flag_value(fit_flags: list[str], name: str, default: str) -> str:
+    for index, flag in enumerate(fit_flags):
+        if flag == f"--{name}" and index + 1 < len(fit_flags):
+            return fit_flags[index + 1]
+        if flag.startswith(f"--{name}="):
+            return flag.split("=", 1)[1]
+    return default
+
+
+def pruning_callback(trial):
+    """Optuna's Lightning callback, reporting ``val/acc_best`` at every validation by training step
+    (the stock callback reports by epoch, which keeps only the first of the 20-odd validations an
+    epoch has here), and recording the trial's run folder."""
+    import optuna
+    from optuna_integration import PyTorchLightningPruningCallback
+
+    class PruneAtValidation(PyTorchLightningPruningCallback):
+        interrupted = False  # Ctrl-C: Lightning turns the KeyboardInterrupt into exit(1) after telling us
+
+        def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
+            self.interrupted = isinstance(exception, KeyboardInterrupt)
+
+        def on_fit_start(self, trainer, pl_module) -> None:
+            super().on_fit_start(trainer, pl_module)
+            self._trial.set_user_attr("run", trainer.log_dir)
+
+        def on_validation_end(self, trainer, pl_module) -> None:
+            if trainer.sanity_checking or self.is_ddp_backend:
+                return super().on_validation_end(trainer, pl_module)
+            score = float(trainer.callback_metrics[self.monitor])
+            self._trial.report(score, step=trainer.global_step)
+            if self._trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at step {trainer.global_step} ({self.monitor} {score:.4f})")
+
+    return PruneAtValidation(trial, monitor=VAL_ACC_BEST)
+
+
+def run_trial(study, trial, space: dict, fit_flags: list[str], total: int) -> None:
+    """One fit with the trial's settings; its outcome told to the study."""
+    import optuna
+
+    params = {name: suggest(trial, name, spec) for name, spec in space.items()}
+    print(f"\ntrial {trial.number} of {total}: " + " ".join(f"{k}={v}" for k, v in params.items()), flush=True)
+    args = ["fit", *fit_flags, *(item for name, value in params.items() for item in (f"--{name}", str(value)))]
+    pruner = pruning_callback(trial)
+    try:
+        try:
+            cli = make_cli(args, callbacks=[pruner])
+        except SystemExit as error:
+            if pruner.interrupted:
+                raise KeyboardInterrupt from error
+            raise
+        if cli.best_score is None:
+            raise UserInputError("no validation ran: the run is shorter than --trainer.val_check_interval steps")
+        value = float(cli.best_score)
+    except optuna.TrialPruned as pruned:
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        print(f"trial {trial.number}: {pruned}", flush=True)
+    except KeyboardInterrupt:
+        trial.set_user_attr("interrupted", True)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        raise
+    except (Exception, SystemExit) as error:  # SystemExit: LightningCLI refused the arguments
+        message = f"the fit's arguments were refused (exit {error.code})" if isinstance(error, SystemExit) else error
+        trial.set_user_attr("error", str(message))
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        print(f"trial {trial.number} failed: {message}", flush=True)
+        if isinstance(error, SystemExit):
+            raise UserInputError(f"trial {trial.number}: {message}; check the fit flags given to sweep.py") from error
+    else:
+        study.tell(trial, value)
+        print(f"trial {trial.number}: {VAL_ACC_BEST} {value:.4f} ({trial.user_attrs.get('run')})", flush=True)
+
+
+def counted(study) -> int:
+    """Trials that use up the budget: every trial started (not one only queued with
+    ``enqueue_trial``), but one stopped by Ctrl-C."""
+    import optuna
+
+    waiting = optuna.trial.TrialState.WAITING
+    return sum(
+        1 for t in study.get_trials(deepcopy=False) if t.state != waiting and not t.user_attrs.get("interrupted")
+    )
+
+
+def budget_lock(storage_url: str):
+    """Held while a worker opens the study and while it checks the total and starts a trial, so
+    that workers sharing a SQLite study start exactly ``--n_trials`` between them. Other databases
+    get no lock: two workers checking in the same instant can each start one, so the total can pass
+    N by workers - 1 (and the first worker on a new database should start alone)."""
+    if storage_url.startswith("sqlite:///"):
+        from filelock import FileLock
+
+        return FileLock(storage_url.removeprefix("sqlite:///") + ".lock")
+    return contextlib.nullcontext()
+
+
+def summary(study, total: int) -> list[str]:
+    import optuna
+
+    lines = [f"\nstudy {study.study_name}: {len(study.trials)} trials (--n_trials {total})"]
+    for t in study.trials:
+        if t.state == optuna.trial.TrialState.COMPLETE:
+            outcome = f"{VAL_ACC_BEST} {t.value:.4f}"
+        elif t.state == optuna.trial.TrialState.FAIL:
+            outcome = "interrupted" if t.user_attrs.get("interrupted") else f"failed: {t.user_attrs.get('error', '')}"
+        else:
+            outcome = t.state.name.lower()
+            if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values:
+                outcome += f" at step {max(t.intermediate_values)}"
+        lines.append(f"  trial {t.number:>3}  {outcome:<34} {t.user_attrs.get('run', '')}")
+    return lines
+
+
+def write_results(study, folder: Path) -> list[str]:
+    """``best.yaml`` (the best trial's own config.yaml, which reruns it with ``fit --config``; its
+    logger left to the default, so that ``--trainer.default_root_dir`` says where the rerun goes)
+    and the pictures, in ``folder``; the lines that say so."""
+    import optuna
+
+    completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not completed:
+        raise UserInputError(f"no trial of study {study.study_name} completed: nothing to recommend")
+    best = study.best_trial
+    run = Path(best.user_attrs["run"])
+    header = (
+        f"# The best trial of study {study.study_name}: trial {best.number}, {VAL_ACC_BEST} {best.value:.4f}\n"
+        f"# (its run: {run}). Rerun it with:  python train.py fit --config {folder / 'best.yaml'}\n"
+    )
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["trainer"]["logger"] = None
+    config = header + yaml.safe_dump(config, sort_keys=False)
+    write_atomically(folder / "best.yaml", lambda file: file.write(config.encode()))
+    lines = [
+        f"best: trial {best.number}, {VAL_ACC_BEST} {best.value:.4f}",
+        *(f"  {name} = {value}" for name, value in best.params.items()),
+        f"{'best.yaml:':<17}{folder / 'best.yaml'}",
+    ]
+    lines += draw_pictures(study, folder, len(completed))
+    return lines
+
+
+def draw_pictures(study, folder: Path, completed: int) -> list[str]:
+    """Optuna's optimisation history and parameter importances as PNG files (importances need two
+    completed trials)."""
+    import optuna
+    from optuna.visualization import matplotlib as plots
+
+    drawn = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # the matplotlib plots are marked so
+        pictures = [("history.png", plots.plot_optimization_history)]
+        if completed >= 2 and study.best_trial.params:
+            pictures.append(("importances.png", plots.plot_param_importances))
+        for name, plot in pictures:
+            figure = plot(study).figure
+            figure.set_size_inches(8, 5)
+            figure.tight_layout()
+            write_atomically(folder / name, lambda file, figure=figure: figure.savefig(file, format="png", dpi=100))
+            drawn.append(f"{name + ':':<17}{folder / name}")
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
+    return drawn
+
+
+def main(args: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="sweep.py",
+        description="Search hyperparameters with Optuna: every trial is a fit run; flags after these apply to all.",
+    )
+    parser.add_argument("--n_trials", type=int, required=True, help="trials in the study, all workers together")
+    parser.add_argument("--study_name", default="sweep", help="the study (and its folder under sweeps/)")
+    parser.add_argument(
+        "--storage", help="an Optuna RDB URL (postgresql://..., mysql://...); default: sweeps/NAME/study.db (SQLite)"
+    )
+    parser.add_argument("--space", default=DEFAULT_SPACE, help=f"the search-space file (default: {DEFAULT_SPACE})")
+    options, fit_flags = parser.parse_known_args(args)
+    quiet_lightning()
+    # Each trial hands its own arguments to LightningCLI, which warns when sys.argv holds others (ours).
+    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended", category=UserWarning)
+    try:
+        sweep(options, fit_flags)
+    except UserInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to go on with the study", file=sys.stderr)
+        sys.exit(130)
+
+
+def sweep(options, fit_flags: list[str]) -> None:
+    os.environ.setdefault("MPLBACKEND", "Agg")  # Optuna's plots go through pyplot; no display is needed
+    try:
+        import optuna
+        import optuna_integration  # noqa: F401
+    except ImportError as error:
+        raise UserInputError(f"sweeps need the sweep extra ({error}): pip install -e '.[sweep]'") from error
+    if options.n_trials < 1:
+        raise UserInputError(f"--n_trials must be at least 1, got {options.n_trials}")
+    space, pruner_settings = read_space(Path(options.space), fixed=flag_names(fit_flags))
+    try:
+        pruner = optuna.pruners.MedianPruner(**pruner_settings)
+    except (TypeError, ValueError) as error:
+        raise UserInputError(f"{options.space}: pruner: {error}") from error
+    root = Path(flag_value(fit_flags, "trainer.default_root_dir", "."))
+    folder = root / "sweeps" / options.study_name
+    folder.mkdir(parents=True, exist_ok=True)
+    storage_url = options.storage or f"sqlite:///{(folder / 'study.db').resolve()}"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # this module says what each trial did
+    try:
+        with budget_lock(storage_url):  # workers started together would each create the tables
+            storage = optuna.storages.RDBStorage(
+                storage_url,
+                # Several workers on one SQLite file wait for each other's writes instead of failing.
+                engine_kwargs={"connect_args": {"timeout": 60}} if storage_url.startswith("sqlite") else {},
+            )
+            study = optuna.create_study(
+                study_name=options.study_name, storage=storage, direction="maximize", pruner=pruner, load_if_exists=True
+            )
+    except Exception as error:  # a URL Optuna or SQLAlchemy cannot use
+        raise UserInputError(f"cannot open the study in {storage_url}: {error}") from error
+    print(f"study {options.study_name} in {storage_url}: {counted(study)} of {options.n_trials} trials so far")
+    while True:
+        with budget_lock(storage_url):
+            if counted(study) >= options.n_trials:
+                break
+            trial = study.ask()
+        run_trial(study, trial, space, fit_flags, options.n_trials)
+    print("\n".join(summary(study, options.n_trials) + write_results(study, folder)))
