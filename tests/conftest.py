@@ -36,11 +36,10 @@ real_mnist = [
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """The long tests (real MNIST) first: the test processes then end together on short tests,
-    instead of one of them idling while the other finishes a 20-second run. Among them, those that
-    share the model trained by ``trained_on_mnist`` last, so that no process waits for another to
-    train it."""
-    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, "trained_on_mnist" in item.fixturenames))
+    """The long tests (real MNIST) first, those that share the model ``trained_on_mnist`` trains
+    at their head: the model is trained at once, and the test processes end together on short
+    tests instead of one idling while the other finishes a 20-second run."""
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, "trained_on_mnist" not in item.fixturenames))
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -91,8 +90,12 @@ def trained_on_mnist(tmp_path_factory) -> Path:
     return root
 
 
-# Small enough to train in seconds, large enough for validations at steps 50 and 100.
-TINY_ARGS = ["--data.batch_size", "5", "--data.val_size", "100", "--data.eval_batch_size", "50"]
+# Small enough to train in seconds, large enough for validations at steps 50 and 100. No TensorBoard
+# pictures: drawing them took a third of such a run (tests of the pictures ask for them).
+TINY_ARGS = [
+    *("--data.batch_size", "5", "--data.val_size", "100", "--data.eval_batch_size", "50"),
+    *("--pictures.every_n_validations", "0"),
+]
 # One epoch of 10 steps, validated at step 10, no progress bar.
 QUICK = [
     *TINY_ARGS,

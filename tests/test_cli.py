@@ -103,6 +103,8 @@ def test_when_the_best_is_not_the_end_both_are_tested(tiny_data, tiny_splits, tm
     last = run_dir / "checkpoints" / "last.ckpt"
     assert accuracy(load(last), *tiny_splits["test"]) == pytest.approx(scalars["test/acc_last"][0][1], abs=1e-6)
     assert scalars["test/acc"][0][1] != scalars["test/acc_last"][0][1]
+    # TINY_ARGS switch the pictures off (--pictures.every_n_validations 0): none, not even at test
+    assert EventAccumulator(str(run_dir)).Reload().Tags()["images"] == []
 
 
 def test_fit_keeps_best_and_last_checkpoints_and_the_config(fitted):

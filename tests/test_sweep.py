@@ -12,7 +12,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from conftest import TINY_ARGS, output_to, read_scalars, run_main
+from conftest import ROOT, TINY_ARGS, output_to, read_scalars, run_main
 from lstm_mnist import sweep
 
 # Trials of a second or two: 20 steps of a tiny LSTM, validated every 10.
@@ -155,6 +155,18 @@ def test_ctrl_c_stops_the_sweep_and_the_same_command_goes_on(tiny_data, tmp_path
     states = [t.state for t in load_study(root).trials]
     assert states == [optuna.trial.TrialState.FAIL] + [optuna.trial.TrialState.COMPLETE] * 2
     assert "  trial   0  interrupted" in out
+
+
+def test_the_shipped_search_space_reads_and_a_fit_flag_takes_a_setting_out_of_it():
+    space, pruner = sweep.read_space(ROOT / sweep.DEFAULT_SPACE, fixed={"model.hidden_size"})
+    assert set(space) == {
+        "model.lr",
+        "model.beta2",
+        "model.warmup_fraction",
+        "trainer.gradient_clip_val",
+        "data.batch_size",
+    }
+    assert space["model.lr"]["log"] and optuna.pruners.MedianPruner(**pruner)
 
 
 @pytest.mark.parametrize(

@@ -92,8 +92,9 @@ class TensorBoardPictures(L.Callback):
 
     Args:
         every_n_validations: draw at every n-th validation during fit (1 draws at all of them;
-            a set of three pictures costs about a quarter of a second on a CPU). Under DDP the
-            pictures show rank 0's share of the images.
+            a set of three pictures costs about a quarter of a second on a CPU), and at test; 0
+            draws none at all (short runs whose pictures nobody looks at, such as the tests'). Under
+            DDP the pictures show rank 0's share of the images.
         max_misclassified: digits shown in the grid.
     """
 
@@ -160,6 +161,7 @@ class TensorBoardPictures(L.Callback):
         self._drawing = (
             not trainer.sanity_checking
             and trainer.state.fn == "fit"
+            and self.every_n_validations > 0
             and self._validations % self.every_n_validations == self.every_n_validations - 1
         )
         if not trainer.sanity_checking:
@@ -177,7 +179,7 @@ class TensorBoardPictures(L.Callback):
 
     # test (without a TensorBoard writer, as in the end-of-fit test of last.ckpt, nothing to draw)
     def on_test_epoch_start(self, trainer, pl_module):
-        self._drawing = self._writer(trainer) is not None
+        self._drawing = self.every_n_validations > 0 and self._writer(trainer) is not None
         if self._drawing:
             self._start()
 
