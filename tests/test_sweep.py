@@ -4,6 +4,7 @@ import contextlib
 import io
 import multiprocessing
 import os
+import re
 import signal
 import threading
 import time
@@ -110,10 +111,11 @@ def sweep_in_child(args: list[str], output: Path, start) -> None:
 
 
 def test_two_workers_started_together_share_the_budget(tiny_data, tmp_path, space):
-    """Two processes (forked from this one, which has imported torch already) on one study."""
-    root = tmp_path / "runs"
-    args = ["--n_trials", "3", "--space", str(space), *TRIAL_FLAGS, "--data.data_dir", str(tiny_data)]
-    args += ["--trainer.default_root_dir", str(root)]
+    """Two processes (forked from this one, which has imported torch already) on one study, named
+    by its database URL as on several machines."""
+    root, storage = tmp_path / "runs", f"sqlite:///{tmp_path / 'shared.db'}"
+    args = ["--n_trials", "3", "--study_name", "shared", "--storage", storage, "--space", str(space)]
+    args += [*TRIAL_FLAGS, "--data.data_dir", str(tiny_data), "--trainer.default_root_dir", str(root)]
     start = FORK.Event()
     workers = [FORK.Process(target=sweep_in_child, args=(args, tmp_path / f"out{n}", start)) for n in range(2)]
     for worker in workers:
@@ -124,11 +126,12 @@ def test_two_workers_started_together_share_the_budget(tiny_data, tmp_path, spac
         worker.join(timeout=300)
     outputs = [(tmp_path / f"out{n}").read_text() for n in range(2)]
     assert [worker.exitcode for worker in workers] == [0, 0], [output[-2000:] for output in outputs]
-    trials = load_study(root).trials
+    trials = optuna.load_study(study_name="shared", storage=storage).trials
     assert len(trials) == 3 and all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     assert len({t.user_attrs["run"] for t in trials}) == 3
     assert len(list((root / "lightning_logs").iterdir())) == 3
-    assert all("trial " in output for output in outputs)  # both took part
+    assert all(re.search(r"^trial \d of 3: ", output, flags=re.M) for output in outputs)  # both ran one
+    assert (root / "sweeps" / "shared" / "best.yaml").is_file()
 
 
 def test_ctrl_c_stops_the_sweep_and_the_same_command_goes_on(tiny_data, tmp_path, space):
