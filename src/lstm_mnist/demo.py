@@ -51,7 +51,7 @@ class Reader:
             return self.message(DRAW_FIRST)
         try:
             return self.answer(read_picture(path))
-        except (UnreadablePicture, ValueError) as error:
+        except ValueError as error:  # UnreadablePicture, or Pillow failing on an odd file
             return self.message(f"That file could not be read: {error}.")
 
     @staticmethod
