@@ -25,6 +25,7 @@ from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
 from lstm_mnist.user_images import UnreadablePicture, picture_to_mnist, read_picture
 
+WELCOME = "Draw a digit, then press **Read it**."
 DRAW_FIRST = "Draw a digit first (or upload a picture of one)."
 CANVAS_SIDE = 400
 SEEN_SCALE = 10  # the 28x28 image the model saw, shown at 280x280 with square pixels
@@ -112,7 +113,7 @@ def build_page(model: LitLSTMClassifier):
                     label="...or upload a picture", file_types=["image"], type="filepath", elem_id="upload"
                 )
             with gr.Column():
-                answer = gr.Markdown(DRAW_FIRST, elem_id="answer")
+                answer = gr.Markdown(WELCOME, elem_id="answer")
                 top = gr.Label(num_top_classes=3, label="Top 3", elem_id="top3")
                 seen = gr.Image(label="What the model saw (28x28)", elem_id="seen", interactive=False)
         chart = gr.Plot(label=f"How the answer forms, {steps} by {steps}", elem_id="chart")
