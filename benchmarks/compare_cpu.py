@@ -1,9 +1,10 @@
-"""Whole-process timing: the reference loop against ``train.py fit --config configs/seed.yaml``.
+"""Whole-process timing: the reference loop and the floor against ``train.py fit --config configs/seed.yaml``.
 
-Runs the two programs alternately (so both meet the same machine load), several times each,
-then prints the median wall time, the ratio, peak resident memory and test accuracy on the
-full 10k test set. The project's accuracy comes from ``train.py test`` on the run's last
-checkpoint, which is not timed.
+Runs the three programs in turn (so all meet the same machine load), several times each, then
+prints the median wall time, both ratios, peak resident memory and test accuracy on the full 10k
+test set. The reference loop is the tutorial's (``reference_loop.py``); the floor is the same
+recipe as a bare in-memory loop (``floor_loop.py``). The project's accuracy comes from
+``train.py test`` on the run's last checkpoint, which is not timed.
 
     python benchmarks/compare_cpu.py --data-dir ../shared/data [--runs 3] [--epochs 3]
 """
@@ -49,7 +50,7 @@ def project_test_accuracy(run_root: Path, data_dir: str) -> float:
         cwd=ROOT,
         check=True,
     )
-    return float(re.search(r"test/acc\s+([\d.]+)", result.stdout).group(1))
+    return float(re.search(r"test/acc\b[^\d\n]*([\d.]+)", result.stdout).group(1))  # a plain or a rich table
 
 
 def main() -> None:
@@ -60,7 +61,7 @@ def main() -> None:
     parser.add_argument("--config", default="configs/seed.yaml")
     args = parser.parse_args()
 
-    rows: dict[str, list[tuple[float, float, float]]] = {"reference loop": [], "train.py fit": []}
+    rows: dict[str, list[tuple[float, float, float]]] = {"reference loop": [], "train.py fit": [], "floor loop": []}
     for run in range(args.runs):
         seconds, megabytes, output = timed(
             [
@@ -100,6 +101,14 @@ def main() -> None:
         rows["train.py fit"].append((seconds, megabytes, accuracy))
         print(f"run {run}: train.py fit   {seconds:.1f} s, {megabytes:.0f} MB, test acc {accuracy:.4f}", flush=True)
 
+        seconds, megabytes, output = timed(
+            [sys.executable, "benchmarks/floor_loop.py", "--data-dir", args.data_dir, "--epochs", str(args.epochs)]
+            + ["--seed", str(run)]
+        )
+        accuracy = float(re.search(r"RESULT test_acc=([\d.]+)", output).group(1))
+        rows["floor loop"].append((seconds, megabytes, accuracy))
+        print(f"run {run}: floor loop     {seconds:.1f} s, {megabytes:.0f} MB, test acc {accuracy:.4f}", flush=True)
+
     print(f"\n{args.epochs} epochs, {args.runs} runs each, alternating; project config {args.config}")
     print("| program | median wall s | runs (s) | peak RSS MB (max) | test acc (median) |")
     print("| --- | --- | --- | --- | --- |")
@@ -109,7 +118,9 @@ def main() -> None:
         runs = ", ".join(f"{v[0]:.1f}" for v in values)
         accuracy = statistics.median(v[2] for v in values)
         print(f"| {name} | {medians[name]:.1f} | {runs} | {max(v[1] for v in values):.0f} | {accuracy:.4f} |")
-    print(f"\nratio train.py / reference loop (medians): {medians['train.py fit'] / medians['reference loop']:.2f}")
+    project = medians["train.py fit"]
+    print(f"\nratio train.py / reference loop (medians): {project / medians['reference loop']:.2f}")
+    print(f"ratio train.py / floor loop (medians):     {project / medians['floor loop']:.2f}")
 
 
 if __name__ == "__main__":
