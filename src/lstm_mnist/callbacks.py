@@ -119,9 +119,7 @@ class TensorBoardPictures(L.Callback):
     def _collect(self, pl_module: L.LightningModule, batch: tuple[Tensor, Tensor]) -> None:
         images, labels = batch
         with torch.inference_mode():
-            step_logits = pl_module.logits_after_each_step(images)  # [batch, steps, classes]
-            # One-directional, the last step's scores are the model's answer; bidirectional, they are not.
-            final = pl_module(images) if pl_module.hparams.bidirectional else step_logits[:, -1]
+            final, step_logits = pl_module.answer_and_steps(images)  # [batch, classes], [batch, steps, classes]
         predictions = final.argmax(dim=1)
         labels_cpu, predictions_cpu = labels.cpu(), predictions.cpu()
         self._confusion += torch.bincount(

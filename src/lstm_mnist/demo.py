@@ -40,11 +40,11 @@ class Reader:
     def drawing(self, sketch: dict | None):
         """The Sketchpad's value: ``composite`` is the drawing, RGBA, ink on opaque white."""
         composite = None if sketch is None else sketch.get("composite")
-        if composite is None or composite[..., 3].max() == 0 or composite[..., :3].min() == composite[..., :3].max():
+        if composite is None:
             return self.message(DRAW_FIRST)
         try:
             return self.answer(picture_to_mnist(Image.fromarray(composite)))
-        except UnreadablePicture:
+        except UnreadablePicture:  # nothing drawn: to_mnist_form finds no ink
             return self.message(DRAW_FIRST)
 
     def upload(self, path: str | None):
@@ -61,8 +61,8 @@ class Reader:
 
     def answer(self, image: Tensor):
         with torch.inference_mode():
-            probabilities = self.model.logits_after_each_step(image[None]).softmax(dim=-1)[0]  # [steps, 10]
-        final = probabilities[-1]
+            logits, step_logits = self.model.answer_and_steps(image[None])
+        final, probabilities = logits[0].softmax(dim=-1), step_logits[0].softmax(dim=-1)  # [10], [steps, 10]
         digit = int(final.argmax())
         seen = (image.numpy() * 255).round().astype(np.uint8)
         seen = np.kron(seen, np.ones((SEEN_SCALE, SEEN_SCALE), dtype=np.uint8))

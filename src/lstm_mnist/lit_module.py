@@ -111,6 +111,13 @@ class LitLSTMClassifier(L.LightningModule):
         """``[batch, steps, 10]``: the answer after each row, column or pixel read."""
         return self.net.logits_after_each_step(self.prepare(images))
 
+    def answer_and_steps(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """``(logits [batch, 10], logits after each step [batch, steps, 10])``. One-directional, the
+        last step's scores are the answer (one pass); bidirectional, they are not (the backward
+        direction has read a single step there), so the answer takes a second pass."""
+        step_logits = self.logits_after_each_step(images)
+        return (self(images) if self.hparams.bidirectional else step_logits[:, -1]), step_logits
+
     @property
     def step_name(self) -> str:
         """What one time step reads: ``rows``, ``columns`` or ``pixels``."""

@@ -244,6 +244,7 @@ def write_results(study, folder: Path) -> list[str]:
 def draw_pictures(study, folder: Path, completed: int) -> list[str]:
     """Optuna's optimisation history and parameter importances as PNG files (importances need two
     completed trials)."""
+    import matplotlib.pyplot as plt
     import optuna
     from optuna.visualization import matplotlib as plots
 
@@ -259,8 +260,6 @@ def draw_pictures(study, folder: Path, completed: int) -> list[str]:
             figure.tight_layout()
             write_atomically(folder / name, lambda file, figure=figure: figure.savefig(file, format="png", dpi=100))
             drawn.append(f"{name + ':':<17}{folder / name}")
-            import matplotlib.pyplot as plt
-
             plt.close(figure)
     return drawn
 
