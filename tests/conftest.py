@@ -160,20 +160,27 @@ def output_to(output: Path) -> None:
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
 
 
-def run_main(*args: str, data_dir: Path | None = None, root: Path | None = None, check: bool = True) -> Result:
-    """``lstm-mnist ARGS`` in this process through ``main(args)``, its output captured; ``root`` is
-    the ``--trainer.default_root_dir``. An exception other than the CLI's own exit is what a user
-    would see as a traceback, and fails the test by itself."""
+def call_main(entry, args: list[str]) -> Result:
+    """``entry(args)``, a program's ``main`` (train, export, sweep, demo), in this process with its
+    output captured, and its exit status as a shell would see it. An exception other than the
+    program's own exit is what a user would see as a traceback, and fails the test by itself."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    with data_dir_variable(data_dir), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            main(command_line(args, root))
+            entry(args)
         except SystemExit as exit:
             code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
-    result = Result(code, out.getvalue(), err.getvalue())
-    if check and code != 0:
-        raise AssertionError(f"main({' '.join(args)}) exited {code}:\n{result.err[-4000:]}")
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def run_main(*args: str, data_dir: Path | None = None, root: Path | None = None, check: bool = True) -> Result:
+    """``lstm-mnist ARGS`` in this process through ``main(args)`` (``call_main``); ``root`` is the
+    ``--trainer.default_root_dir``."""
+    with data_dir_variable(data_dir):
+        result = call_main(main, command_line(args, root))
+    if check and result.code != 0:
+        raise AssertionError(f"main({' '.join(args)}) exited {result.code}:\n{result.err[-4000:]}")
     return result
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import REAL_DATA_DIR, png_header_only, real_mnist
+from conftest import REAL_DATA_DIR, call_main, png_header_only, real_mnist
 from lstm_mnist import demo
 from lstm_mnist.data import MNISTDataModule
 
@@ -105,7 +105,7 @@ def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(page_u
         browser.close()
 
 
-def test_a_port_in_use_or_a_missing_checkpoint_is_one_line(trained_on_mnist, tmp_path, capsys):
+def test_a_port_in_use_or_a_missing_checkpoint_is_one_line(trained_on_mnist, tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
@@ -113,7 +113,5 @@ def test_a_port_in_use_or_a_missing_checkpoint_is_one_line(trained_on_mnist, tmp
             ((last_checkpoint(trained_on_mnist), port), f"error: port {port} on 127.0.0.1 is in use"),
             ((tmp_path / "missing.ckpt", port), "does not exist"),
         ):
-            with pytest.raises(SystemExit) as exit:
-                demo.main(["--ckpt_path", str(args[0]), "--port", str(args[1])])
-            err = capsys.readouterr().err
-            assert exit.value.code == 1 and expect in err and err.count("\n") == 1
+            result = call_main(demo.main, ["--ckpt_path", str(args[0]), "--port", str(args[1])])
+            assert result.code == 1 and expect in result.err and result.err.count("\n") == 1

@@ -6,7 +6,7 @@ import onnxruntime
 import pytest
 import torch
 
-from conftest import QUICK, only, run_main
+from conftest import QUICK, call_main, only, run_main
 from lstm_mnist import export
 from lstm_mnist.checkpoints import load_model
 
@@ -26,23 +26,16 @@ def small_checkpoints(tiny_data, tmp_path_factory):
     return checkpoints
 
 
-def export_cli(capsys, *args: str) -> tuple[int, str, str]:
+def export_cli(*args: str) -> tuple[int, str, str]:
     """``python export.py ARGS`` in this process: exit status, stdout, stderr."""
-    code = 0
-    try:
-        export.main(list(args))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    result = call_main(export.main, list(args))
+    return result.code, result.out, result.err
 
 
 @pytest.mark.parametrize("model", ["lstm/rows", "gru/columns"])
-def test_the_onnx_file_reads_raw_pixels_for_any_batch(model, small_checkpoints, tiny_data, tmp_path, capsys):
+def test_the_onnx_file_reads_raw_pixels_for_any_batch(model, small_checkpoints, tiny_data, tmp_path):
     checkpoint, output = small_checkpoints[model], tmp_path / "model.onnx"
-    code, out, err = export_cli(
-        capsys, "--ckpt_path", str(checkpoint), "--output", str(output), "--data_dir", str(tiny_data)
-    )
+    code, out, err = export_cli("--ckpt_path", str(checkpoint), "--output", str(output), "--data_dir", str(tiny_data))
     assert code == 0, err
     cell, order = model.split("/")
     assert err == f"exporting the {cell.upper()} of 8 units reading {order}...\n"
@@ -65,10 +58,10 @@ def test_the_onnx_file_reads_raw_pixels_for_any_batch(model, small_checkpoints, 
         np.testing.assert_allclose(logits, expected, atol=1e-5)
 
 
-def test_nothing_is_written_when_onnxruntime_disagrees(small_checkpoints, tiny_data, tmp_path, capsys, monkeypatch):
+def test_nothing_is_written_when_onnxruntime_disagrees(small_checkpoints, tiny_data, tmp_path, monkeypatch):
     monkeypatch.setattr(export, "TOLERANCE", -1.0)  # any difference at all is too much
     code, out, err = export_cli(
-        *(capsys, "--ckpt_path", str(small_checkpoints["lstm/rows"])),
+        *("--ckpt_path", str(small_checkpoints["lstm/rows"])),
         *("--output", str(tmp_path / "model.onnx"), "--data_dir", str(tiny_data)),
     )
     assert code == 1 and out == ""
@@ -79,12 +72,12 @@ def test_nothing_is_written_when_onnxruntime_disagrees(small_checkpoints, tiny_d
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_bad_checkpoint_is_one_line(tmp_path, capsys):
+def test_a_bad_checkpoint_is_one_line(tmp_path):
     (tmp_path / "notes.ckpt").write_text("not a checkpoint")
     for path, expect in (
         (tmp_path / "missing.ckpt", "does not exist"),
         (tmp_path / "notes.ckpt", "is not a PyTorch checkpoint"),
     ):
-        code, out, err = export_cli(capsys, "--ckpt_path", str(path), "--output", str(tmp_path / "model.onnx"))
+        code, out, err = export_cli("--ckpt_path", str(path), "--output", str(tmp_path / "model.onnx"))
         assert code == 1 and expect in err and err.startswith("error: ") and err.count("\n") == 1
     assert not (tmp_path / "model.onnx").exists()

@@ -1,7 +1,5 @@
 """``python sweep.py``: an Optuna study whose trials are ordinary fit runs, on the tiny data."""
 
-import contextlib
-import io
 import multiprocessing
 import os
 import re
@@ -13,7 +11,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from conftest import ROOT, TINY_ARGS, output_to, read_scalars, run_main
+from conftest import ROOT, TINY_ARGS, call_main, output_to, read_scalars, run_main
 from lstm_mnist import sweep
 
 # Trials of a second or two: 20 steps of a tiny LSTM, validated every 10.
@@ -40,14 +38,9 @@ def space(tmp_path) -> Path:
 
 def run_sweep(root: Path, space: Path, data: Path, *args: str) -> tuple[int, str, str]:
     """``python sweep.py ARGS`` in this process: exit status, stdout, stderr."""
-    out, err, code = io.StringIO(), io.StringIO(), 0
     flags = [*args, "--space", str(space), *TRIAL_FLAGS, "--data.data_dir", str(data)]
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            sweep.main([*flags, "--trainer.default_root_dir", str(root)])
-        except SystemExit as exit:
-            code = exit.code
-    return code, out.getvalue(), err.getvalue()
+    result = call_main(sweep.main, [*flags, "--trainer.default_root_dir", str(root)])
+    return result.code, result.out, result.err
 
 
 def load_study(root: Path, name: str = "sweep") -> optuna.Study:
