@@ -16,10 +16,10 @@ import warnings
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure  # not pyplot: no display backend, one figure per answer
 from PIL import Image
 from torch import Tensor
 
-from lstm_mnist.callbacks import new_figure
 from lstm_mnist.checkpoints import load_model
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
@@ -71,7 +71,7 @@ class Reader:
 
     def chart(self, probabilities: Tensor, digit: int):
         """The probability of each digit after each step read; the final answer drawn bold."""
-        figure = new_figure(figsize=(6, 3.2), layout="constrained")
+        figure = Figure(figsize=(6, 3.2), layout="constrained")
         axes = figure.add_subplot()
         steps = np.arange(1, len(probabilities) + 1)
         for d in range(probabilities.shape[1]):

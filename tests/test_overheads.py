@@ -1,0 +1,43 @@
+"""The start-up settings that make a run cheaper must not change what a process does otherwise."""
+
+import ctypes
+import gc
+import os
+
+import pytest
+
+import lstm_mnist
+from lstm_mnist.overheads import collector_paused, skip_missing_nvml_probe
+
+
+def test_the_garbage_collector_runs_after_the_package_is_imported():
+    assert lstm_mnist.__all__ and gc.isenabled()  # imported with the collector paused, then switched back on
+
+
+def test_collector_paused_switches_it_back_on_after_an_error_and_leaves_it_off_if_it_was():
+    with pytest.raises(ImportError), collector_paused():
+        assert not gc.isenabled()
+        raise ImportError("a missing module")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_nvml_probe_is_skipped_only_where_the_library_cannot_load(monkeypatch):
+    def missing(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setenv("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+    monkeypatch.setattr(ctypes, "CDLL", missing)
+    skip_missing_nvml_probe()
+    assert os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] == "0"
+
+    monkeypatch.setenv("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: object())  # a machine with NVIDIA's driver
+    skip_missing_nvml_probe()
+    assert os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] == "1"
