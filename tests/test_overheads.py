@@ -7,7 +7,7 @@ import os
 import pytest
 
 import lstm_mnist
-from lstm_mnist.overheads import collector_paused, skip_missing_nvml_probe
+from lstm_mnist.overheads import collector_paused, freeze_imported_objects, skip_missing_nvml_probe
 
 
 def test_the_garbage_collector_runs_after_the_package_is_imported():
@@ -41,3 +41,13 @@ def test_nvml_probe_is_skipped_only_where_the_library_cannot_load(monkeypatch):
     monkeypatch.setattr(ctypes, "CDLL", lambda name: object())  # a machine with NVIDIA's driver
     skip_missing_nvml_probe()
     assert os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] == "1"
+
+
+def test_objects_are_frozen_once_per_process_so_later_runs_garbage_is_still_collected():
+    freeze_imported_objects()  # as the first run in a process does (or a no-op after one)
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    garbage = []
+    garbage.append(garbage)  # a cycle only the collector can free
+    freeze_imported_objects()  # a second run in the same process
+    assert gc.get_freeze_count() == frozen

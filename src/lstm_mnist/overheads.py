@@ -1,7 +1,7 @@
 """Process-wide costs that a training run pays for nothing, removed before it starts.
 
-Measured on a 2-core CPU with ``configs/seed.yaml`` (3 epochs, 3,540 steps); BENCHMARKS.md has
-the whole-process numbers.
+Measured on a 2-core CPU with ``configs/seed.yaml`` (3 epochs, 3,540 steps);
+``benchmarks/overheads.py`` measures each, BENCHMARKS.md has the numbers.
 """
 
 import contextlib
@@ -16,7 +16,7 @@ def collector_paused():
 
     torch, Lightning and what they import create some 420,000 objects that live as long as the
     process; the six full collections Python starts while they pile up find nothing to free and
-    cost 0.3-0.5 s of every start. The collector is switched back on (if it was on) afterwards.
+    cost 0.2-0.3 s of every start. The collector is switched back on (if it was on) afterwards.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -29,13 +29,17 @@ def collector_paused():
 
 def freeze_imported_objects() -> None:
     """Move every object alive now (the imports' 420,000, see :func:`collector_paused`) out of
-    the garbage collector's reach, at the start of a command-line run.
+    the garbage collector's reach, once per process, at the start of a command-line run.
 
     They live until the process ends, yet a full collection walks all of them, and Python makes
     one more at exit: 0.8 s at the end of every run. ``gc.freeze`` (Python's documented remedy)
-    leaves them out; objects made later are collected as before.
+    leaves them out; objects made later are collected as before. The imports leave about 20
+    unreachable objects behind, not worth the 0.2 s a collection costs first. Only the first call
+    freezes: a later one, in a process that ran before (a test, a sweep's next trial), would also
+    freeze whatever garbage those runs left and never free it.
     """
-    gc.freeze()
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
 
 
 def skip_missing_nvml_probe() -> None:
@@ -46,7 +50,7 @@ def skip_missing_nvml_probe() -> None:
     capture), and with that setting each question first tries to load ``libnvidia-ml.so.1``;
     where the library is missing the load fails and torch asks the CUDA runtime after all,
     which is what it does without the setting. The failed load costs 0.13 ms a step (a fused
-    Adam step of the seed's LSTM is about 0.08 ms), 0.5 s of a seed run. Where the library
+    Adam step of the seed's LSTM takes 0.05-0.08 ms), 0.5 s of a seed run. Where the library
     loads, nothing changes.
     """
     if os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK") != "1":
