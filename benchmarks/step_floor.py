@@ -9,6 +9,8 @@ the project's ``TensorBatches``, without validation, logging, checkpoints or a p
 - ``plain-foreach``: the same with torch's default (multi-tensor) Adam instead of the fused one;
 - ``lightning``: a minimal LightningModule under ``Trainer.fit`` (automatic optimisation);
 - ``lightning-manual``: the same module stepping its optimizer itself (manual optimisation);
+- ``lit-module``: the project's ``LitLSTMClassifier`` with the seed's recipe under the same bare
+  Trainer, so what the project's own training step adds shows apart from its callbacks and logger;
 - ``project`` (with ``--data-dir``): ``train.py fit --config configs/seed.yaml`` run in this
   process on real MNIST with validation off and no progress bar, so what it adds to bare
   Lightning is the project's own step, logging and callbacks.
@@ -37,10 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from epoch_timer import fit_epoch_seconds  # noqa: E402
 
 from lstm_mnist.batches import TensorBatches  # noqa: E402
+from lstm_mnist.lit_module import LitLSTMClassifier  # noqa: E402
 from lstm_mnist.model import LSTMClassifier  # noqa: E402
+from lstm_mnist.overheads import skip_missing_nvml_probe  # noqa: E402
 
 IMAGES, BATCH = 59_000, 50
-VARIANTS = ("plain", "plain-foreach", "lightning", "lightning-manual")
+VARIANTS = ("plain", "plain-foreach", "lightning", "lightning-manual", "lit-module")
 
 
 class SeedModel(L.LightningModule):
@@ -92,7 +96,11 @@ def project_epoch(data_dir: str, device: torch.device) -> float:
 def one_epoch(variant: str, batches: TensorBatches, device: torch.device, data_dir: str | None = None) -> float:
     if variant == "project":
         return project_epoch(data_dir, device)
-    model = SeedModel(manual=variant == "lightning-manual", fused=variant != "plain-foreach").to(device)
+    if variant == "lit-module":  # configs/seed.yaml's model settings
+        model = LitLSTMClassifier(forget_bias=0.0, normalize_input=False, lr=1e-3, beta2=0.999, schedule="constant")
+    else:
+        model = SeedModel(manual=variant == "lightning-manual", fused=variant != "plain-foreach")
+    model = model.to(device)
     synchronize(device)
     start = time.perf_counter()
     if variant.startswith("plain"):
@@ -133,6 +141,7 @@ def main() -> None:
     variants = VARIANTS + (("project",) if args.data_dir else ())
     if args.threads:
         torch.set_num_threads(args.threads)
+    skip_missing_nvml_probe()  # as train.py does: every variant, not only those after the first project run
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 
