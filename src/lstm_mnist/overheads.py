@@ -15,7 +15,7 @@ def collector_paused():
     """No garbage collection while the package's imports run (``lstm_mnist/__init__.py``).
 
     torch, Lightning and what they import create some 420,000 objects that live as long as the
-    process; the six full collections Python starts while they pile up find nothing to free and
+    process; the six full collections Python starts while they pile up find almost nothing to free and
     cost 0.2-0.3 s of every start. The collector is switched back on (if it was on) afterwards.
     """
     was_enabled = gc.isenabled()
