@@ -3,6 +3,7 @@
 import ctypes
 import gc
 import os
+import weakref
 
 import pytest
 
@@ -47,7 +48,15 @@ def test_objects_are_frozen_once_per_process_so_later_runs_garbage_is_still_coll
     freeze_imported_objects()  # as the first run in a process does (or a no-op after one)
     frozen = gc.get_freeze_count()
     assert frozen > 0
-    garbage = []
-    garbage.append(garbage)  # a cycle only the collector can free
+
+    class Leftover:  # what a finished run leaves: a cycle only the collector can free
+        pass
+
+    leftover = Leftover()
+    leftover.itself = leftover
+    gone = weakref.ref(leftover)
+    del leftover
     freeze_imported_objects()  # a second run in the same process
     assert gc.get_freeze_count() == frozen
+    gc.collect()
+    assert gone() is None
