@@ -41,7 +41,6 @@ from epoch_timer import fit_epoch_seconds  # noqa: E402
 from lstm_mnist.batches import TensorBatches  # noqa: E402
 from lstm_mnist.lit_module import LitLSTMClassifier  # noqa: E402
 from lstm_mnist.model import LSTMClassifier  # noqa: E402
-from lstm_mnist.overheads import skip_missing_nvml_probe  # noqa: E402
 
 IMAGES, BATCH = 59_000, 50
 VARIANTS = ("plain", "plain-foreach", "lightning", "lightning-manual", "lit-module")
@@ -141,7 +140,6 @@ def main() -> None:
     variants = VARIANTS + (("project",) if args.data_dir else ())
     if args.threads:
         torch.set_num_threads(args.threads)
-    skip_missing_nvml_probe()  # as train.py does: every variant, not only those after the first project run
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 

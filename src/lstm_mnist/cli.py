@@ -24,7 +24,7 @@ from lstm_mnist.data import MNISTDataModule
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
 from lstm_mnist.metric_names import TEST_ACC, TEST_ACC_LAST
-from lstm_mnist.overheads import freeze_imported_objects, skip_missing_nvml_probe
+from lstm_mnist.overheads import freeze_imported_objects
 from lstm_mnist.quiet import no_restoring_messages, quiet_lightning
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
@@ -191,7 +191,6 @@ def main(args: list[str] | None = None) -> None:
     """``lstm-mnist`` and ``python train.py``. A problem with the user's input ends the run with one
     line on stderr and exit status 1."""
     quiet_lightning()
-    skip_missing_nvml_probe()
     freeze_imported_objects()
     try:
         make_cli(args)

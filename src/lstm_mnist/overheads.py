@@ -51,7 +51,8 @@ def skip_missing_nvml_probe() -> None:
     where the library is missing the load fails and torch asks the CUDA runtime after all,
     which is what it does without the setting. The failed load costs 0.13 ms a step (a fused
     Adam step of the seed's LSTM takes 0.05-0.08 ms), 0.5 s of a seed run. Where the library
-    loads, nothing changes.
+    loads, nothing changes. Called by ``lstm_mnist/__init__.py`` right after Lightning's import,
+    so every process that imports the package (``train.py``, sweeps, notebooks) is spared it.
     """
     if os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK") != "1":
         return

@@ -26,7 +26,7 @@ from lstm_mnist.data import MNISTDataModule
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.lit_module import LitLSTMClassifier
 from lstm_mnist.metric_names import VAL_ACC_BEST
-from lstm_mnist.overheads import freeze_imported_objects, skip_missing_nvml_probe
+from lstm_mnist.overheads import freeze_imported_objects
 from lstm_mnist.quiet import quiet_lightning
 
 DEFAULT_SPACE = "configs/sweep.yaml"
@@ -278,7 +278,6 @@ def main(args: list[str] | None = None) -> None:
     parser.add_argument("--space", default=DEFAULT_SPACE, help=f"the search-space file (default: {DEFAULT_SPACE})")
     options, fit_flags = parser.parse_known_args(args)
     quiet_lightning()
-    skip_missing_nvml_probe()  # every trial trains in this process
     freeze_imported_objects()
     # Each trial hands its own arguments to LightningCLI, which warns when sys.argv holds others (ours).
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended", category=UserWarning)
