@@ -1,4 +1,4 @@
-from lstm_mnist.demo import main
+from lstm_mnist.apps.demo import main
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,4 @@
-from lstm_mnist.export import main
+from lstm_mnist.apps.export import main
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,4 @@
-from lstm_mnist.sweep import main
+from lstm_mnist.apps.sweep import main
 
 if __name__ == "__main__":
     main()

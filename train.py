@@ -1,4 +1,4 @@
-from lstm_mnist.cli import main
+from lstm_mnist.apps.cli import main
 
 if __name__ == "__main__":
     main()

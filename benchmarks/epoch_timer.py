@@ -7,7 +7,7 @@ import time
 import lightning as L
 import torch
 
-from lstm_mnist.cli import main as cli_main
+from lstm_mnist.apps.cli import main as cli_main
 
 EPOCH_SECONDS: list[float] = []
 STEP_ENDS: list[float] = []

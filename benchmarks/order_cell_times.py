@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from epoch_timer import STEP_ENDS  # noqa: E402
 from plain_loop import plain_seconds  # noqa: E402
 
-from lstm_mnist.cli import main as cli_main  # noqa: E402
-from lstm_mnist.data import MNISTDataModule  # noqa: E402
+from lstm_mnist.apps.cli import main as cli_main  # noqa: E402
+from lstm_mnist.data.mnist import MNISTDataModule  # noqa: E402
 
 WARMUP = 3
 

@@ -1,15 +1,16 @@
-"""What each of ``overheads.py``'s settings and the pictures' fixed margins buy, each measured alone.
+"""What each of ``apps/process.py``'s settings and the pictures' fixed margins buy, each measured alone.
 
 Four side-by-side measurements, alternating the two variants ``--rounds`` times and printing medians:
 
-- imports: a fresh process importing ``lstm_mnist.cli``, as shipped (collector paused during the
-  package's imports) and with the package's pause undone (collector on throughout);
+- imports: a fresh process importing ``lstm_mnist.apps.cli``, as shipped (collector paused during the
+  programs' imports) and with the package's pause undone (collector on throughout);
 - exit: a fresh process that imports Lightning and exits, with and without ``gc.freeze`` first;
 - optimizer step: a fused Adam step of the seed's LSTM with Lightning's
   ``PYTORCH_NVML_BASED_CUDA_CHECK=1`` and with the probe skipped (meaningful only on a machine
   without NVIDIA's driver, where the probe fails);
 - pictures: the three TensorBoard pictures rendered and PNG-encoded as shipped, and as drawn by
-  ``callbacks.py`` before the fixed margins (read from git: run it in a clone with history).
+  ``callbacks.py`` (now ``training/figures.py``) before the fixed margins (read from git: run it in a
+  clone with history).
 
     python benchmarks/overheads.py [--rounds 3]
 """
@@ -39,7 +40,7 @@ SINCE_START = (
 def import_seconds(changed: bool) -> float:
     # Without the change: gc.disable made a no-op, so the package's pause leaves the collector on.
     undo = "" if changed else "import gc; gc.disable = lambda: None; "
-    code = f"{undo}import lstm_mnist.cli; {SINCE_START}"
+    code = f"{undo}import lstm_mnist.apps.cli; {SINCE_START}"
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
@@ -85,9 +86,9 @@ def picture_set_ms(changed: bool) -> float:
 
 
 def current_pictures():
-    from lstm_mnist import callbacks
+    from lstm_mnist.training import figures
 
-    return callbacks
+    return figures
 
 
 @functools.cache

@@ -1,6 +1,6 @@
 """The project's model and recipe as a bare PyTorch loop: the floor the project's time is compared with.
 
-Same network (the project's plain ``LSTMClassifier``, any cell and reading order), same input
+Same network (the project's plain ``RecurrentClassifier``, any cell and reading order), same input
 standardisation, fused Adam, gradient clipping and one-cycle schedule, batches cut from
 tensors already on the device, and (optionally) the same validation cadence; no framework,
 no logging, no checkpoints.
@@ -11,11 +11,12 @@ import time
 import torch
 from torch.nn import functional as F
 
-from lstm_mnist.lit_module import MNIST_MEAN, MNIST_STD, LitLSTMClassifier
+from lstm_mnist.data.mnist_format import MNIST
+from lstm_mnist.nets.recurrent import RecurrentClassifier
 
 
 def plain_seconds(
-    model_config: dict,
+    net_settings: dict,
     train: tuple[torch.Tensor, torch.Tensor],
     batch_size: int,
     steps: int,
@@ -24,13 +25,14 @@ def plain_seconds(
     eval_batch_size: int = 1000,
     validate_every: int = 50,
     clip: float | None = 1.0,
+    lr: float = 5e-3,
+    beta2: float = 0.95,
 ) -> float:
     """Seconds that ``steps`` training steps take (after ``warmup_steps`` untimed ones), with a
     validation over ``val`` after every ``validate_every`` timed steps when ``val`` is given."""
     device = train[0].device
     torch.manual_seed(0)
-    model = LitLSTMClassifier(**model_config).net.to(device)  # the plain network, built as the project builds it
-    lr, beta2 = model_config.get("lr", 5e-3), model_config.get("beta2", 0.95)
+    model = RecurrentClassifier(**net_settings).to(device)  # the project's network, without the recipe around it
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, beta2), fused=device.type in ("cpu", "cuda"))
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=warmup_steps + steps + 1)
     images, labels = train
@@ -38,7 +40,7 @@ def plain_seconds(
 
     def step(index: int) -> None:
         batch = order[(index * batch_size) % (len(labels) - batch_size) :][:batch_size]
-        loss = F.cross_entropy(model((images[batch] - MNIST_MEAN) / MNIST_STD), labels[batch])
+        loss = F.cross_entropy(model((images[batch] - MNIST.mean) / MNIST.std), labels[batch])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if clip:
@@ -51,7 +53,7 @@ def plain_seconds(
         correct = torch.zeros((), device=device)
         with torch.inference_mode():
             for start in range(0, len(val[1]), eval_batch_size):
-                logits = model((val[0][start : start + eval_batch_size] - MNIST_MEAN) / MNIST_STD)
+                logits = model((val[0][start : start + eval_batch_size] - MNIST.mean) / MNIST.std)
                 correct += (logits.argmax(dim=1) == val[1][start : start + eval_batch_size]).sum()
         model.train()
         return float(correct) / len(val[1])  # reading it waits for the device, as a logged metric does

@@ -27,29 +27,23 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from epoch_timer import EPOCH_SECONDS  # noqa: E402
 from plain_loop import plain_seconds  # noqa: E402
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
 
-from lstm_mnist.cli import main as cli_main  # noqa: E402
-from lstm_mnist.data import MNISTDataModule  # noqa: E402
+from lstm_mnist.apps.cli import main as cli_main  # noqa: E402
+from lstm_mnist.apps.cli import make_cli  # noqa: E402
+from lstm_mnist.data.mnist import MNISTDataModule  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def merged_config(*paths: Path) -> dict:
-    """The sections of several configs, later files winning key by key (as LightningCLI merges them)."""
-    merged: dict = {}
-    for path in paths:
-        for section, values in (yaml.safe_load(path.read_text()) or {}).items():
-            if isinstance(values, dict):
-                merged.setdefault(section, {}).update(values)
-            else:
-                merged[section] = values
-    return merged
+def merged_config(path: Path) -> dict:
+    """A config as a run sees it: the default config, then ``path`` (and what it builds on), parsed
+    by the project's CLI itself."""
+    return make_cli(["--config", str(path)], run=False).config.as_dict()
 
 
 def test_accuracy(run_dir: Path) -> float:
@@ -61,7 +55,7 @@ def test_accuracy(run_dir: Path) -> float:
 def run_config(name: str, args: argparse.Namespace) -> dict:
     data_dir, out, budget, plain_steps = args.data_dir, Path(args.out), args.budget, args.plain_steps
     config_path = ROOT / "configs" / f"{name}.yaml"
-    config = merged_config(ROOT / "configs" / "default.yaml", config_path)
+    config = merged_config(config_path)
     model, data_config = config["model"], config["data"]
     device = torch.device(args.device)
 
@@ -72,13 +66,15 @@ def run_config(name: str, args: argparse.Namespace) -> dict:
     batch = data_config["batch_size"]
     steps_per_epoch = math.ceil(len(train[1]) / batch)
     plain = plain_seconds(
-        model,
+        model["net"]["init_args"],
         train,
         batch,
         plain_steps,
         val=val,
         eval_batch_size=data_config["eval_batch_size"],
         clip=config["trainer"].get("gradient_clip_val"),
+        lr=model["lr"],
+        beta2=model["beta2"],
     )
     plain_epoch = plain / plain_steps * steps_per_epoch
     asked = config["trainer"]["max_epochs"]

@@ -1,7 +1,7 @@
 """What one training epoch costs at the floor: a bare loop, then bare Lightning, on in-memory data.
 
 The project's epoch time only means something next to what the same model costs with nothing
-around it. Every variant trains the seed's model (the project's ``LSTMClassifier``: LSTM
+around it. Every variant trains the seed's model (the project's ``RecurrentClassifier``: LSTM
 28 -> 64, Linear(64, 10); batch 50, Adam 1e-3) for one epoch of 59,000 random images cut by
 the project's ``TensorBatches``, without validation, logging, checkpoints or a progress bar:
 
@@ -38,9 +38,10 @@ from torch.nn import functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from epoch_timer import fit_epoch_seconds  # noqa: E402
 
-from lstm_mnist.batches import TensorBatches  # noqa: E402
-from lstm_mnist.lit_module import LitLSTMClassifier  # noqa: E402
-from lstm_mnist.model import LSTMClassifier  # noqa: E402
+from lstm_mnist.apps.process import tune_process  # noqa: E402
+from lstm_mnist.data.batches import TensorBatches  # noqa: E402
+from lstm_mnist.nets.recurrent import RecurrentClassifier  # noqa: E402
+from lstm_mnist.training.recipe import LitLSTMClassifier  # noqa: E402
 
 IMAGES, BATCH = 59_000, 50
 VARIANTS = ("plain", "plain-foreach", "lightning", "lightning-manual", "lit-module")
@@ -49,7 +50,7 @@ VARIANTS = ("plain", "plain-foreach", "lightning", "lightning-manual", "lit-modu
 class SeedModel(L.LightningModule):
     def __init__(self, manual: bool = False, fused: bool = True) -> None:
         super().__init__()
-        self.net = LSTMClassifier()
+        self.net = RecurrentClassifier()
         self.automatic_optimization = not manual
         self.fused = fused
 
@@ -96,7 +97,9 @@ def one_epoch(variant: str, batches: TensorBatches, device: torch.device, data_d
     if variant == "project":
         return project_epoch(data_dir, device)
     if variant == "lit-module":  # configs/seed.yaml's model settings
-        model = LitLSTMClassifier(forget_bias=0.0, normalize_input=False, lr=1e-3, beta2=0.999, schedule="constant")
+        model = LitLSTMClassifier(
+            RecurrentClassifier(forget_bias=0.0), normalize_input=False, lr=1e-3, beta2=0.999, schedule="constant"
+        )
     else:
         model = SeedModel(manual=variant == "lightning-manual", fused=variant != "plain-foreach")
     model = model.to(device)
@@ -130,6 +133,7 @@ def synchronize(device: torch.device) -> None:
 
 
 def main() -> None:
+    tune_process()  # as every program does: no failing NVML probe at each optimizer step, for every variant
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")

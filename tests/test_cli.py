@@ -7,8 +7,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 
 import lstm_mnist
-from conftest import QUICK, TINY_ARGS, accuracy, only, read_scalars, refused, run_cli, run_main
-from lstm_mnist.data import MNISTDataModule
+from helpers.reading import accuracy, only, read_scalars
+from helpers.running import QUICK, TINY_ARGS, refused, run_cli, run_main
+from lstm_mnist.data.mnist import MNISTDataModule
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +93,9 @@ def test_when_the_best_is_not_the_end_both_are_tested(tiny_data, tiny_splits, tm
     config = tmp_path / "worst.yaml"
     config.write_text(
         "trainer:\n  callbacks:\n"
-        "    - {class_path: lstm_mnist.checkpoints.BestCheckpoint, init_args: {monitor: val/loss, mode: max}}\n"
-        "    - class_path: lstm_mnist.checkpoints.LatestCheckpoint\n"
+        "    - class_path: lstm_mnist.training.kept_checkpoints.BestCheckpoint\n"
+        "      init_args: {monitor: val/loss, mode: max}\n"
+        "    - class_path: lstm_mnist.training.kept_checkpoints.LatestCheckpoint\n"
     )
     run_main("fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--config", str(config), root=tmp_path, data_dir=tiny_data)
     run_dir = tmp_path / "lightning_logs" / "version_0"
@@ -170,7 +172,7 @@ def test_extending_a_finished_one_cycle_run_is_refused(fitted, tiny_data, tmp_pa
 def test_load_from_checkpoint_gives_a_model_ready_for_eval(fitted):
     run_dir, _ = fitted
     model = load(run_dir / "checkpoints" / "last.ckpt")
-    assert model.hparams.hidden_size == 64
+    assert model.hparams.net["init_args"]["hidden_size"] == 64
     with torch.inference_mode():
         probabilities = model(torch.rand(2, 1, 28, 28)).softmax(dim=1)
     torch.testing.assert_close(probabilities.sum(dim=1), torch.ones(2))
@@ -193,9 +195,9 @@ def test_a_config_can_change_and_drop_the_default_callbacks(tiny_data, tmp_path)
     config.write_text(
         "trainer:\n"
         "  callbacks:\n"
-        "    - class_path: lstm_mnist.checkpoints.BestCheckpoint\n"
+        "    - class_path: lstm_mnist.training.kept_checkpoints.BestCheckpoint\n"
         "      init_args: {monitor: val/loss, mode: min}\n"
-        "    - class_path: lstm_mnist.checkpoints.LatestCheckpoint\n"
+        "    - class_path: lstm_mnist.training.kept_checkpoints.LatestCheckpoint\n"
     )
     run_main("fit", *QUICK, "--config", str(config), root=tmp_path, data_dir=tiny_data)
     run_dir = tmp_path / "lightning_logs" / "version_0"

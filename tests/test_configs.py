@@ -7,14 +7,17 @@ import pytest
 import yaml
 from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
 
-from conftest import ROOT, run_main
-from lstm_mnist.callbacks import TensorBoardPictures
-from lstm_mnist.checkpoints import BestCheckpoint, InterruptCheckpoint, LatestCheckpoint
-from lstm_mnist.cli import make_cli
-from lstm_mnist.predictions import PredictionWriter
+from helpers.paths import ROOT
+from helpers.running import run_main
+from lstm_mnist.apps.cli import make_cli
+from lstm_mnist.training.interrupt import InterruptCheckpoint
+from lstm_mnist.training.kept_checkpoints import BestCheckpoint, LatestCheckpoint
+from lstm_mnist.training.pictures import TensorBoardPictures
+from lstm_mnist.training.predictions import PredictionWriter
 
 # Every fit config; sweep.yaml is the search space of sweep.py (tests/test_sweep.py reads it).
 CONFIGS = sorted(path for path in (ROOT / "configs").glob("*.yaml") if path.name != "sweep.yaml")
+DEFAULT_NETWORK = "lstm_mnist.nets.recurrent.RecurrentClassifier"
 # The hardware a config asks for, swapped for what every machine has so that the Trainer builds.
 ON_THIS_MACHINE = ["--trainer.accelerator", "cpu", "--trainer.devices", "1"]
 DEFAULT_CALLBACKS = [
@@ -32,12 +35,33 @@ def test_configs_folder_has_every_recipe():
     assert {"default.yaml", "seed.yaml", "best.yaml", "gpu.yaml", "ddp.yaml", "smnist.yaml", "pmnist.yaml"} <= names
 
 
+def as_written(path) -> dict:
+    """A config file's settings with those of the file it ``builds_on`` under them, merged key by key."""
+    written = yaml.safe_load(path.read_text())
+    base = written.pop("builds_on", None)
+    return merged(as_written(path.parent / base), written) if base else written
+
+
+def merged(under: dict, over: dict) -> dict:
+    result = dict(under)
+    for key, value in over.items():
+        result[key] = (
+            merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+        )
+    return result
+
+
 @pytest.mark.parametrize("path", CONFIGS, ids=[path.stem for path in CONFIGS])
 def test_every_config_parses_and_builds_what_it_says(path, tmp_path):
     cli = make_cli(["--config", str(path), *ON_THIS_MACHINE, "--trainer.default_root_dir", str(tmp_path)], run=False)
-    written = yaml.safe_load(path.read_text())
+    written = as_written(path)
     for name, value in written.get("model", {}).items():
-        assert cli.model.hparams[name] == value, name
+        if name == "net":  # the settings the config gives the network (and its class, where it names one)
+            assert cli.model.hparams["net"]["class_path"] == value.get("class_path", DEFAULT_NETWORK)
+            for setting, given in value.get("init_args", {}).items():
+                assert cli.model.net.settings[setting] == given, setting
+        else:
+            assert cli.model.hparams[name] == value, name
     for name, value in written.get("data", {}).items():
         assert getattr(cli.datamodule, name) == value, name
     for name, value in written.get("trainer", {}).items():
@@ -62,7 +86,7 @@ def test_seed_config_is_the_reference_recipe():
     config = yaml.safe_load(run_main("fit", "--config", str(ROOT / "configs" / "seed.yaml"), "--print_config").out)
     assert config["model"]["lr"] == 0.001 and config["model"]["schedule"] == "constant"
     assert config["model"]["beta2"] == 0.999  # PyTorch's Adam as the tutorial used it
-    assert config["model"]["hidden_size"] == 64 and config["model"]["normalize_input"] is False
+    assert config["model"]["net"]["init_args"]["hidden_size"] == 64 and config["model"]["normalize_input"] is False
     assert config["trainer"]["gradient_clip_val"] is None and config["trainer"]["max_epochs"] == 3
     assert config["data"]["batch_size"] == 50 and config["data"]["val_size"] == 1000
 
@@ -80,10 +104,13 @@ def test_the_default_callbacks_are_in_the_printed_config():
 
 @pytest.mark.parametrize("group", ["model", "data"])
 def test_every_model_and_data_flag_has_a_line_of_help(group):
-    """Each ``--model.X`` / ``--data.X`` in ``fit --help`` is followed by its own text, not only
-    by the type and default jsonargparse adds."""
+    """Each ``--model.X`` / ``--data.X`` in ``fit --help`` (and each of the network's settings in
+    ``fit --model.net.help``) is followed by its own text, not only by the type and default
+    jsonargparse adds."""
     text = run_main("fit", "--help").out
-    entries = re.findall(rf"^  (--{group}\.\w+)[^\n]*?(?:  +|\n +)(.*?)(?=\n  --|\n\n)", text, flags=re.M | re.S)
+    if group == "model":
+        text += run_main("fit", "--model.net.help", "RecurrentClassifier").out
+    entries = re.findall(rf"^  (--{group}\.[\w.]+)[^\n]*?(?:  +|\n +)(.*?)(?=\n  --|\n\n)", text, flags=re.M | re.S)
     assert len(entries) >= 10, text[:2000]
     for flag, help_text in entries:
         own_words = re.sub(r"\(type: .*?default: .*?\)$", "", " ".join(help_text.split())).strip()

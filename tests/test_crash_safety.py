@@ -23,9 +23,10 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import QUICK, TINY_ARGS, command_line, data_dir_variable, only, output_to, read_scalars, refused, run_main
-from lstm_mnist.cli import main
-from lstm_mnist.run_folders import ExclusiveTensorBoardLogger
+from helpers.reading import only, read_scalars
+from helpers.running import QUICK, TINY_ARGS, command_line, data_dir_variable, output_to, refused, run_main
+from lstm_mnist.apps.cli import main
+from lstm_mnist.storage.run_folders import ExclusiveTensorBoardLogger
 
 FORK = multiprocessing.get_context("fork")
 # 100 steps, last.ckpt rewritten after the validation every 10 steps; no pictures to draw.

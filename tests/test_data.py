@@ -1,9 +1,10 @@
 import pytest
 import torch
 
-from conftest import make_tiny_mnist, refused, write_idx
-from lstm_mnist.batches import TensorBatches
-from lstm_mnist.data import MNISTDataModule, default_data_dir
+from helpers.running import refused
+from helpers.tiny_mnist import make_tiny_mnist, write_idx
+from lstm_mnist.data.batches import TensorBatches
+from lstm_mnist.data.mnist import MNISTDataModule, default_data_dir
 from lstm_mnist.errors import UserInputError
 
 
@@ -35,7 +36,7 @@ def test_setup_twice_reads_once(tiny_data, monkeypatch):
     data = MNISTDataModule(data_dir=str(tiny_data), val_size=100)
     data.setup()
     first = data.splits["train"][0]
-    import lstm_mnist.data as data_module
+    import lstm_mnist.data.mnist as data_module
 
     monkeypatch.setattr(data_module, "read_idx_pair", lambda *a: pytest.fail("read the files again"))
     for stage in ("fit", "validate", "test", "predict", None):

@@ -6,7 +6,8 @@ import pytest
 import torch
 import yaml
 
-from conftest import TINY_ARGS, accuracy, read_scalars, run_cli
+from helpers.reading import accuracy, read_scalars
+from helpers.running import TINY_ARGS, run_cli
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 
 

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import REAL_DATA_DIR, call_main, png_header_only, real_mnist
-from lstm_mnist import demo
-from lstm_mnist.data import MNISTDataModule
+from helpers.paths import REAL_DATA_DIR, real_mnist
+from helpers.running import call_main
+from helpers.user_pictures import png_header_only
+from lstm_mnist.apps import demo
+from lstm_mnist.data.mnist import MNISTDataModule
 
 pytestmark = real_mnist  # reading drawn digits right takes a model trained on the real MNIST
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it

@@ -6,9 +6,10 @@ import onnxruntime
 import pytest
 import torch
 
-from conftest import QUICK, call_main, only, run_main
-from lstm_mnist import export
-from lstm_mnist.checkpoints import load_model
+from helpers.reading import only
+from helpers.running import QUICK, call_main, run_main
+from lstm_mnist.apps import export
+from lstm_mnist.training.recipe import LitLSTMClassifier
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_the_onnx_file_reads_raw_pixels_for_any_batch(model, small_checkpoints, 
     assert pixels.name == "pixels" and [d.dim_value for d in pixels.type.tensor_type.shape.dim][1:] == [28, 28]
     assert pixels.type.tensor_type.shape.dim[0].dim_param  # a named, free batch dimension
     session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
-    pytorch = load_model(checkpoint)
+    pytorch = LitLSTMClassifier.load_from_checkpoint(checkpoint).eval()
     for batch in (1, 2, 37):
         images = torch.rand(batch, 28, 28, generator=torch.Generator().manual_seed(batch))
         (logits,) = session.run(["logits"], {"pixels": images.numpy()})

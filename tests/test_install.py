@@ -11,7 +11,8 @@ from importlib.util import find_spec
 import pytest
 import yaml
 
-from conftest import ROOT, TINY_ARGS, cli_environment, run_main
+from helpers.paths import ROOT
+from helpers.running import TINY_ARGS, cli_environment, run_main
 
 
 @pytest.fixture(scope="module")

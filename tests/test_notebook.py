@@ -3,7 +3,7 @@
 import nbformat
 from nbclient import NotebookClient
 
-from conftest import ROOT, real_mnist
+from helpers.paths import ROOT, real_mnist
 
 NOTEBOOK = ROOT / "notebooks" / "lstm_notes.ipynb"
 

@@ -9,10 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import TINY_ARGS, accuracy, checkpoint_every, only, read_scalars, refused, run_cli, run_main
+from helpers.reading import accuracy, only, read_scalars
+from helpers.running import TINY_ARGS, checkpoint_every, refused, run_cli, run_main
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
-from lstm_mnist.model import fixed_permutation
-from lstm_mnist.user_images import load_user_images
+from lstm_mnist.data.user_images import load_user_images
+from lstm_mnist.nets.reading_order import fixed_permutation
 
 SMALL = ["--model.hidden_size", "8", "--trainer.enable_progress_bar", "false"]
 SHORT = [
@@ -41,7 +42,7 @@ def save_picture(path, image: torch.Tensor) -> None:
 def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_path):
     run_dir, best = fit(tmp_path, tiny_data, *SHORT, "--model.order", order, "--model.cell", cell)
     model = LitLSTMClassifier.load_from_checkpoint(best, map_location="cpu").eval()
-    assert (model.hparams.order, model.hparams.cell) == (order, cell)
+    assert (model.net.order, model.net.cell) == (order, cell)
     assert type(model.net.rnn).__name__ == cell.upper()
 
     # the test after fit scored the best checkpoint: the same accuracy computed here
@@ -152,7 +153,7 @@ def test_forget_bias_for_a_cell_without_forget_gates(tiny_data, tmp_path):
         *("fit", *SHORT, "--model.cell", "gru", "--model.forget_bias", "1.0"),
         data_dir=tiny_data,
         root=tmp_path,
-        expect="error: --model.forget_bias is a setting of LSTM cells only, not of --model.cell gru: leave it unset",
+        expect="error: forget_bias is a setting of LSTM cells only, not of cell gru: leave it unset",
     )
 
 

@@ -2,17 +2,41 @@
 
 import ctypes
 import gc
+import json
 import os
+import subprocess
+import sys
 import weakref
 
 import pytest
 
+import lstm_mnist.apps
+from lstm_mnist.apps.process import collector_paused, freeze_imported_objects, skip_missing_nvml_probe
+
+# A fresh process imports the package and its network, and says what changed.
+IMPORT_AND_REPORT = """
+import gc, json, os, sys
+environment, collector = dict(os.environ), gc.isenabled()
 import lstm_mnist
-from lstm_mnist.overheads import collector_paused, freeze_imported_objects, skip_missing_nvml_probe
+import lstm_mnist.nets.recurrent
+print(json.dumps({
+    "environment_unchanged": dict(os.environ) == environment,
+    "collector_unchanged": gc.isenabled() == collector,
+    "frozen": gc.get_freeze_count(),
+    "heavy_imports": sorted(m for m in ("lightning", "torchvision", "PIL", "matplotlib") if m in sys.modules),
+}))
+"""
 
 
-def test_the_garbage_collector_runs_after_the_package_is_imported():
-    assert lstm_mnist.__all__ and gc.isenabled()  # imported with the collector paused, then switched back on
+def test_importing_the_package_and_its_network_changes_nothing_and_imports_only_torch():
+    report = json.loads(
+        subprocess.run([sys.executable, "-c", IMPORT_AND_REPORT], capture_output=True, text=True, check=True).stdout
+    )
+    assert report == {"environment_unchanged": True, "collector_unchanged": True, "frozen": 0, "heavy_imports": []}
+
+
+def test_the_garbage_collector_runs_after_the_programs_are_imported():
+    assert lstm_mnist.apps.__doc__ and gc.isenabled()  # imported with the collector paused, then switched back on
 
 
 def test_collector_paused_switches_it_back_on_after_an_error_and_leaves_it_off_if_it_was():

@@ -10,17 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
-    REAL_DATA_DIR,
-    ROOT,
-    only,
-    png_header_only,
-    read_scalars,
-    real_mnist,
-    run_main,
-    write_user_style_digits,
-)
-from lstm_mnist.data import MNISTDataModule
+from helpers.paths import REAL_DATA_DIR, ROOT, real_mnist
+from helpers.reading import only, read_scalars
+from helpers.running import run_main
+from helpers.user_pictures import png_header_only, write_user_style_digits
+from lstm_mnist.data.mnist import MNISTDataModule
 
 pytestmark = real_mnist
 
@@ -92,8 +86,8 @@ def test_onnx_export_agrees_with_pytorch_on_the_10k_test_set_and_runs_without_to
     that must not import torch, on a test digit saved as a PNG."""
     from PIL import Image
 
-    from lstm_mnist.checkpoints import load_model
-    from lstm_mnist.export import main as export_main
+    from lstm_mnist.apps.export import main as export_main
+    from lstm_mnist.training.recipe import LitLSTMClassifier
 
     last = trained_on_mnist / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     out = io.StringIO()
@@ -105,7 +99,7 @@ def test_onnx_export_agrees_with_pytorch_on_the_10k_test_set_and_runs_without_to
     data.setup("test")
     images, labels = data.splits["test"]
     example = readme_block("import onnxruntime") + '\nimport sys\nassert "torch" not in sys.modules\n'
-    model = load_model(last)
+    model = LitLSTMClassifier.load_from_checkpoint(last).eval()
     Image.fromarray((images[0].numpy() * 255).round().astype("uint8")).save(tmp_path / "digit.png")
     result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -10,8 +10,10 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from conftest import ROOT, TINY_ARGS, checkpoint_every, read_scalars, run_main
-from lstm_mnist.checkpoints import BestCheckpoint
+from helpers.paths import ROOT
+from helpers.reading import read_scalars
+from helpers.running import TINY_ARGS, checkpoint_every, run_main
+from lstm_mnist.training.kept_checkpoints import BestCheckpoint
 
 QUIET = [*TINY_ARGS, "--trainer.enable_progress_bar", "false"]
 

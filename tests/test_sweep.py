@@ -11,8 +11,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from conftest import ROOT, TINY_ARGS, call_main, output_to, read_scalars, run_main
-from lstm_mnist import sweep
+from helpers.paths import ROOT
+from helpers.reading import read_scalars
+from helpers.running import TINY_ARGS, call_main, output_to, run_main
+from lstm_mnist.apps import sweep
 
 # Trials of a second or two: 20 steps of a tiny LSTM, validated every 10.
 TRIAL_FLAGS = [

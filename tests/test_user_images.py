@@ -11,9 +11,11 @@ import pytest
 import torch
 from PIL import ExifTags, Image, ImageDraw
 
-from conftest import QUICK, only, png_header_only, refused, run_main
+from helpers.reading import only
+from helpers.running import QUICK, refused, run_main
+from helpers.user_pictures import png_header_only
+from lstm_mnist.data.user_images import load_user_images, read_picture, to_mnist_form
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.user_images import load_user_images, read_picture, to_mnist_form
 
 
 def bar_picture(ink, paper, size=(240, 160), box=(150, 20, 170, 140), mode="RGB") -> Image.Image:

@@ -1,11 +1,22 @@
-"""An LSTM that reads MNIST digits row by row, trained with PyTorch Lightning."""
+"""An LSTM that reads MNIST digits row by row, trained with PyTorch Lightning.
 
-from lstm_mnist.overheads import collector_paused, skip_missing_nvml_probe
+Importing the package costs nothing: it changes no process setting and imports no library until
+one of the names below is asked for (``from lstm_mnist import LitLSTMClassifier``). The programs
+tune the process themselves (``apps/process.py``).
+"""
 
-with collector_paused():  # torch and Lightning come in here
-    from lstm_mnist.data import MNISTDataModule
-    from lstm_mnist.lit_module import LitLSTMClassifier
-    from lstm_mnist.model import LSTMClassifier
-skip_missing_nvml_probe()  # Lightning's import has just asked for the probe
+import importlib
 
-__all__ = ["LSTMClassifier", "LitLSTMClassifier", "MNISTDataModule"]
+# The names a user imports from the package, and the module that defines each.
+EXPORTS = {
+    "LitLSTMClassifier": "lstm_mnist.training.recipe",
+    "MNISTDataModule": "lstm_mnist.data.mnist",
+    "RecurrentClassifier": "lstm_mnist.nets.recurrent",
+}
+__all__ = list(EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in EXPORTS:
+        return getattr(importlib.import_module(EXPORTS[name]), name)
+    raise AttributeError(f"module 'lstm_mnist' has no attribute {name!r}")

@@ -8,7 +8,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
-from lstm_mnist.atomic import write_atomically
+from lstm_mnist.storage.atomic import write_atomically
 
 TABLE_ROWS = 20  # printed rows; the file holds all of them
 
@@ -16,7 +16,7 @@ TABLE_ROWS = 20  # printed rows; the file holds all of them
 class PredictionWriter(BasePredictionWriter):
     """Writes one row per image: its name, the predicted digit and probability, and the top 3.
 
-    The file is written whole or not at all (atomic.py), so an interrupted run never leaves half
+    The file is written whole or not at all (storage/atomic.py), so an interrupted run never leaves half
     a ``predictions.csv``.
     """
 

@@ -20,27 +20,28 @@ from pathlib import Path
 
 import yaml
 
-from lstm_mnist.atomic import write_atomically
-from lstm_mnist.cli import make_cli
-from lstm_mnist.data import MNISTDataModule
+from lstm_mnist.apps.cli import make_cli, network_shorthand
+from lstm_mnist.apps.program import program
+from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.lit_module import LitLSTMClassifier
-from lstm_mnist.metric_names import VAL_ACC_BEST
-from lstm_mnist.overheads import freeze_imported_objects
-from lstm_mnist.quiet import quiet_lightning
+from lstm_mnist.storage.atomic import write_atomically
+from lstm_mnist.training.metric_names import VAL_ACC_BEST
+from lstm_mnist.training.recipe import LitLSTMClassifier
 
 DEFAULT_SPACE = "configs/sweep.yaml"
 SPEC_KEYS = {"low", "high", "log", "choices"}
 
 
 def fit_settings() -> dict[str, set[str]]:
-    """The settings a fit flag can name, by section."""
+    """The settings a fit flag can name, by section (the network's given directly under ``model``)."""
     import lightning as L
 
-    return {
+    settings = {
         section: set(inspect.signature(cls).parameters) - {"self", "args", "kwargs"}
         for section, cls in (("model", LitLSTMClassifier), ("data", MNISTDataModule), ("trainer", L.Trainer))
     }
+    settings["model"] |= network_shorthand()
+    return settings
 
 
 def read_space(path: Path, fixed: set[str]) -> tuple[dict[str, dict], dict]:
@@ -277,18 +278,12 @@ def main(args: list[str] | None = None) -> None:
     )
     parser.add_argument("--space", default=DEFAULT_SPACE, help=f"the search-space file (default: {DEFAULT_SPACE})")
     options, fit_flags = parser.parse_known_args(args)
-    quiet_lightning()
-    freeze_imported_objects()
-    # Each trial hands its own arguments to LightningCLI, which warns when sys.argv holds others (ours).
-    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended", category=UserWarning)
-    try:
-        sweep(options, fit_flags)
-    except UserInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("\ninterrupted: run the same command again to go on with the study", file=sys.stderr)
-        sys.exit(130)
+    with program():
+        try:
+            sweep(options, fit_flags)
+        except KeyboardInterrupt:
+            print("\ninterrupted: run the same command again to go on with the study", file=sys.stderr)
+            sys.exit(130)
 
 
 def sweep(options, fit_flags: list[str]) -> None:

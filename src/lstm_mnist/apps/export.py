@@ -5,7 +5,7 @@ The graph holds everything between raw pixels and logits (the standardisation, t
 order, the permutation of permuted MNIST), so a user needs onnxruntime and nothing else: input
 ``pixels`` ``[N, 28, 28]`` float32 in [0, 1] for any N, output ``logits`` ``[N, 10]``.
 The file is written only when onnxruntime gives the same predictions as PyTorch on every checked
-image and logits within ``TOLERANCE``; it is written whole or not at all (atomic.py).
+image and logits within ``TOLERANCE``; it is written whole or not at all (storage/atomic.py).
 """
 
 import argparse
@@ -16,11 +16,13 @@ import warnings
 import torch
 from torch import Tensor, nn
 
-from lstm_mnist.atomic import write_atomically
-from lstm_mnist.checkpoints import load_model
-from lstm_mnist.data import DATA_DIR_VARIABLE, MNISTDataModule, default_data_dir, missing_files
+from lstm_mnist.apps.program import program
+from lstm_mnist.data.idx_files import DATA_DIR_VARIABLE, default_data_dir, missing_files
+from lstm_mnist.data.mnist import MNISTDataModule
+from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.lit_module import LitLSTMClassifier
+from lstm_mnist.storage.atomic import write_atomically
+from lstm_mnist.training.recipe import LitLSTMClassifier
 
 INPUT, OUTPUT = "pixels", "logits"
 TOLERANCE = 1e-4  # largest difference allowed between onnxruntime's logits and PyTorch's
@@ -33,11 +35,11 @@ class RawPixelsToLogits(nn.Module):
 
     def __init__(self, model: LitLSTMClassifier) -> None:
         super().__init__()
-        self.model = model.net
-        self.normalize = model.prepare
+        self.net = model.net
+        self.standardize = model.standardize
 
     def forward(self, pixels: Tensor) -> Tensor:
-        return self.model(self.normalize(pixels))
+        return self.net(self.standardize(pixels))
 
 
 def to_onnx(model: LitLSTMClassifier) -> bytes:
@@ -46,7 +48,7 @@ def to_onnx(model: LitLSTMClassifier) -> bytes:
     import onnx  # noqa: F401  (the exporter needs it; missing, the error below says how to install it)
 
     # An example batch of 3, not 1: torch.export specialises a dimension of size 1 to a constant.
-    example = torch.rand(3, 28, 28)
+    example = torch.rand(3, MNIST.side, MNIST.side)
     with warnings.catch_warnings():
         # Raised by torch's own decompositions of the recurrent layers while tracing; they do not
         # concern the exported graph.
@@ -90,15 +92,14 @@ def images_to_check(data_dir: str | None) -> tuple[Tensor, str]:
         data.setup("test")
         images = data.splits["test"][0]
         return images, f"the {len(images):,} MNIST test images"
-    images = torch.rand(RANDOM_IMAGES, 28, 28, generator=torch.Generator().manual_seed(0))
+    images = torch.rand(RANDOM_IMAGES, MNIST.side, MNIST.side, generator=torch.Generator().manual_seed(0))
     return images, f"{RANDOM_IMAGES} random images (MNIST is not in {data_dir})"
 
 
 def export(ckpt_path: str, output: str, data_dir: str | None = None) -> str:
     """Export, check parity, write ``output``; returns what to tell the user."""
-    model = load_model(ckpt_path)
-    hparams = model.hparams
-    described_model = f"{hparams.cell.upper()} of {hparams.hidden_size} units reading {hparams.order}"
+    model = LitLSTMClassifier.load_from_checkpoint(ckpt_path).eval()
+    described_model = model.description
     slow = " (784 steps a sequence: from 20 s to a few minutes)" if model.step_name == "pixels" else ""
     print(f"exporting the {described_model}...{slow}", file=sys.stderr, flush=True)
     started = time.perf_counter()
@@ -135,8 +136,5 @@ def main(args: list[str] | None = None) -> None:
         "or data); without them, random images are checked",
     )
     options = parser.parse_args(args)
-    try:
+    with program():
         print(export(options.ckpt_path, options.output, options.data_dir))
-    except UserInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)

@@ -1,4 +1,4 @@
-"""Process-wide costs that a training run pays for nothing, removed before it starts.
+"""Process-wide costs that a program pays for nothing, removed once at its start (``tune_process``).
 
 Measured on a 2-core CPU with ``configs/seed.yaml`` (3 epochs, 3,540 steps);
 ``benchmarks/overheads.py`` measures each, BENCHMARKS.md has the numbers.
@@ -9,10 +9,12 @@ import ctypes
 import gc
 import os
 
+from lstm_mnist.apps.quiet import quiet_lightning
+
 
 @contextlib.contextmanager
 def collector_paused():
-    """No garbage collection while the package's imports run (``lstm_mnist/__init__.py``).
+    """No garbage collection while the programs' imports run (``lstm_mnist/apps/__init__.py``).
 
     torch, Lightning and what they import create some 420,000 objects that live as long as the
     process; the six full collections Python starts while they pile up find almost nothing to free and
@@ -51,8 +53,8 @@ def skip_missing_nvml_probe() -> None:
     where the library is missing the load fails and torch asks the CUDA runtime after all,
     which is what it does without the setting. The failed load costs 0.13 ms a step (a fused
     Adam step of the seed's LSTM takes 0.05-0.08 ms), 0.5 s of a seed run. Where the library
-    loads, nothing changes. Called by ``lstm_mnist/__init__.py`` right after Lightning's import,
-    so every process that imports the package (``train.py``, sweeps, notebooks) is spared it.
+    loads, nothing changes. Called by ``tune_process`` at the start of every program, after
+    Lightning's import has set the variable.
     """
     if os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK") != "1":
         return
@@ -60,3 +62,11 @@ def skip_missing_nvml_probe() -> None:
         ctypes.CDLL("libnvidia-ml.so.1")  # the library torch's check loads
     except OSError:
         os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "0"
+
+
+def tune_process() -> None:
+    """What every program's ``main`` calls first: the settings above and Lightning's chatter off
+    (quiet.py). Importing the package changes none of them; each call after the first changes nothing."""
+    skip_missing_nvml_probe()
+    freeze_imported_objects()
+    quiet_lightning()

@@ -3,7 +3,7 @@ of one) and watch the trained network read it, step by step.
 
 Built with Gradio (the ``demo`` extra). The page shows the digit the model reads, its three most
 likely answers, the 28x28 image it actually saw after the same preprocessing as ``predict``
-(user_images.py), and how the probability of each digit changes after every row, column or pixel
+(data/user_images.py), and how the probability of each digit changes after every row, column or pixel
 it reads. It listens on 127.0.0.1 unless ``--host`` says otherwise, makes no share link and no
 analytics calls.
 """
@@ -11,7 +11,6 @@ analytics calls.
 import argparse
 import os
 import socket
-import sys
 import warnings
 
 import numpy as np
@@ -20,10 +19,10 @@ from matplotlib.figure import Figure  # not pyplot: no display backend, one figu
 from PIL import Image
 from torch import Tensor
 
-from lstm_mnist.checkpoints import load_model
+from lstm_mnist.apps.program import program
+from lstm_mnist.data.user_images import UnreadablePicture, picture_to_mnist, read_picture
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.lit_module import LitLSTMClassifier
-from lstm_mnist.user_images import UnreadablePicture, picture_to_mnist, read_picture
+from lstm_mnist.training.recipe import LitLSTMClassifier
 
 WELCOME = "Draw a digit, then press **Read it**."
 DRAW_FIRST = "Draw a digit first (or upload a picture of one)."
@@ -62,12 +61,13 @@ class Reader:
     def answer(self, image: Tensor):
         with torch.inference_mode():
             logits, step_logits = self.model.answer_and_steps(image[None])
-        final, probabilities = logits[0].softmax(dim=-1), step_logits[0].softmax(dim=-1)  # [10], [steps, 10]
+        final = logits[0].softmax(dim=-1)  # [10]
         digit = int(final.argmax())
         seen = (image.numpy() * 255).round().astype(np.uint8)
         seen = np.kron(seen, np.ones((SEEN_SCALE, SEEN_SCALE), dtype=np.uint8))
         top = {str(d): float(final[d]) for d in range(len(final))}
-        return f"It reads a **{digit}**.", top, seen, self.chart(probabilities, digit)
+        chart = None if step_logits is None else self.chart(step_logits[0].softmax(dim=-1), digit)  # [steps, 10]
+        return f"It reads a **{digit}**.", top, seen, chart
 
     def chart(self, probabilities: Tensor, digit: int):
         """The probability of each digit after each step read; the final answer drawn bold."""
@@ -92,11 +92,11 @@ def build_page(model: LitLSTMClassifier):
     import gradio as gr
 
     reader = Reader(model)
-    steps = {"rows": "row", "columns": "column", "pixels": "pixel"}[model.step_name]
+    steps = model.step_name.removesuffix("s")  # rows -> row
     with gr.Blocks(title="lstm-mnist: watch an LSTM read your digit") as page:
         gr.Markdown(
             f"## Draw a digit\nThe network reads your drawing one {steps} at a time "
-            f"({model.hparams.cell.upper()} of {model.hparams.hidden_size} units); the chart shows its answer "
+            f"({model.description}); the chart shows its answer "
             f"forming after each {steps}."
         )
         with gr.Row():
@@ -140,8 +140,8 @@ def main(args: list[str] | None = None, block: bool = True):
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 shares it on your network)")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
     options = parser.parse_args(args)
-    try:
-        model = load_model(options.ckpt_path)
+    with program():
+        model = LitLSTMClassifier.load_from_checkpoint(options.ckpt_path).eval()
         if not port_free(options.host, options.port):
             raise UserInputError(f"port {options.port} on {options.host} is in use: choose another with --port")
         os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls out
@@ -149,9 +149,6 @@ def main(args: list[str] | None = None, block: bool = True):
             page = build_page(model)
         except ImportError as error:
             raise UserInputError(f"the demo needs the demo extra ({error}): pip install -e '.[demo]'") from error
-    except UserInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
     # Gradio's queue calls pandas in a way pandas 3 warns about at the first visitor; not the user's concern.
     for message in ("'future.no_silent_downcasting' is deprecated", "The copy keyword is deprecated"):
         warnings.filterwarnings("ignore", message=message, module="gradio.queueing")

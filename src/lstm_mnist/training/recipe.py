@@ -1,44 +1,48 @@
-"""The training recipe around the network: loss, metrics, optimizer, schedule and logging."""
+"""The training recipe around a network: loss, metrics, optimizer, schedule and logging."""
 
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import lightning as L
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torch.nn import functional as F
 from torchmetrics import MaxMetric, MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
-from lstm_mnist.data import NUM_CLASSES
+from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.metric_names import TEST_ACC, TEST_LOSS, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_ACC_BEST, VAL_LOSS
-from lstm_mnist.model import STEP_NAME, Cell, LSTMClassifier, Order
-
-# Mean and standard deviation of MNIST's 60k training pixels in [0, 1].
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+from lstm_mnist.nets.network import Network, class_path
+from lstm_mnist.storage.checkpoint_reader import build_network, read_checkpoint
+from lstm_mnist.training.metric_names import (
+    TEST_ACC,
+    TEST_LOSS,
+    TRAIN_ACC,
+    TRAIN_LOSS,
+    VAL_ACC,
+    VAL_ACC_BEST,
+    VAL_LOSS,
+)
 
 
 class LitLSTMClassifier(L.LightningModule):
-    """Trains :class:`LSTMClassifier` with cross-entropy and Adam.
+    """Trains a network that maps images to logits with cross-entropy and Adam.
 
-    Input standardisation and the reading order live here rather than in the data so that a
-    checkpoint alone says how to read raw pixels in [0, 1]: test, predict and
+    The network is a part passed in (``--model.net``, a class of ``lstm_mnist.nets``; the default
+    config's is the LSTM), and its settings are its own. Checkpoints record which network and its
+    settings.
+
+    Input standardisation lives here rather than in the data, and the reading order in the
+    network, so that a checkpoint alone says how to read raw pixels in [0, 1]: test, predict and
     ``load_from_checkpoint`` need no config to get it right.
 
     Args:
-        hidden_size: features in the recurrent layer's hidden state.
-        num_layers: recurrent layers stacked on each other.
-        dropout: dropout between stacked layers.
-        bidirectional: also read the sequence backwards.
-        forget_bias: LSTM only: initial bias of the forget gates; unset means 1.0 (gates open)
-            for an LSTM, 0 keeps PyTorch's initialisation. Setting it for a GRU or RNN is an error.
-        cell: the recurrent layer: ``lstm`` (``nn.LSTM``), ``gru`` (``nn.GRU``) or ``rnn``
-            (``nn.RNN``, tanh).
-        order: how an image becomes a sequence: ``rows`` (28 steps of 28 pixels), ``columns``,
-            ``pixels`` (784 steps of one pixel: sequential MNIST) or ``permuted`` (784 pixels in
-            one fixed random order: permuted MNIST).
-        permutation_seed: draws the pixel order of ``permuted`` (kept in checkpoints).
-        normalize_input: standardise pixels with MNIST's mean and std before the recurrent layer.
+        net: the network: any ``nn.Module`` that maps ``[batch, 28, 28]`` images to ``[batch, 10]``
+            logits and derives from ``lstm_mnist.nets.network.Network`` (so that checkpoints can
+            rebuild it). The default config's is ``RecurrentClassifier``; its settings may be given
+            directly under model (``--model.hidden_size`` is ``--model.net.hidden_size``), and
+            ``--model.net.help RecurrentClassifier`` lists them.
+        normalize_input: standardise pixels with MNIST's mean and std before the network.
         lr: Adam's learning rate; the peak rate when ``schedule`` is ``one_cycle``.
         weight_decay: Adam's L2 penalty.
         beta2: Adam's decay rate for its running mean of squared gradients. PyTorch's 0.999
@@ -52,14 +56,7 @@ class LitLSTMClassifier(L.LightningModule):
 
     def __init__(
         self,
-        hidden_size: int = 64,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        forget_bias: float | None = None,
-        cell: Cell = "lstm",
-        order: Order = "rows",
-        permutation_seed: int = 0,
+        net: nn.Module,
         normalize_input: bool = True,
         lr: float = 5e-3,
         weight_decay: float = 0.0,
@@ -70,58 +67,52 @@ class LitLSTMClassifier(L.LightningModule):
         super().__init__()
         if not 0.0 <= beta2 < 1.0:
             raise UserInputError(f"--model.beta2 must be at least 0 and below 1, got {beta2}")
-        if forget_bias and cell != "lstm":
-            raise UserInputError(
-                f"--model.forget_bias is a setting of LSTM cells only, not of --model.cell {cell}: leave it unset"
-            )
-        if forget_bias is None:
-            forget_bias = 1.0 if cell == "lstm" else 0.0
-        self.save_hyperparameters()
-        self.net = LSTMClassifier(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            bidirectional=bidirectional,
-            forget_bias=forget_bias,
-            cell=cell,
-            order=order,
-            permutation_seed=permutation_seed,
-        )
+        self.net = net
+        # The network is described, never pickled: checkpoints hold only tensors and plain values.
+        self.save_hyperparameters(ignore=["net"])
+        self.hparams["net"] = network_config(self.net)
         # Our own tensors go in: skipping the argument checks saves device syncs.
-        self.val_acc = MulticlassAccuracy(NUM_CLASSES, average="micro", validate_args=False)
-        self.test_acc = MulticlassAccuracy(NUM_CLASSES, average="micro", validate_args=False)
+        self.val_acc = MulticlassAccuracy(MNIST.classes, average="micro", validate_args=False)
+        self.test_acc = MulticlassAccuracy(MNIST.classes, average="micro", validate_args=False)
         self.val_loss = MeanMetric()
         self.test_loss = MeanMetric()
         self.val_acc_best = MaxMetric()
         self.val_acc_best.persistent(True)  # kept in checkpoints, so a resumed run remembers its best
         self._train_window: Tensor | None = None  # [loss sum, correct, images] since the last log
 
-    def prepare(self, images: Tensor) -> Tensor:
-        """Raw pixels in [0, 1] -> what the LSTM was trained on."""
+    def standardize(self, images: Tensor) -> Tensor:
+        """Raw pixels in [0, 1] -> what the network was trained on."""
         images = images.float()
         if self.hparams.normalize_input:
-            images = (images - MNIST_MEAN) / MNIST_STD
+            images = (images - MNIST.mean) / MNIST.std
         return images
 
     def forward(self, images: Tensor) -> Tensor:
         """Logits ``[batch, 10]`` for raw images in [0, 1], ``[batch, 28, 28]`` or ``[batch, 1, 28, 28]``."""
-        return self.net(self.prepare(images))
+        return self.net(self.standardize(images))
 
     def logits_after_each_step(self, images: Tensor) -> Tensor:
-        """``[batch, steps, 10]``: the answer after each row, column or pixel read."""
-        return self.net.logits_after_each_step(self.prepare(images))
+        """``[batch, steps, 10]`` for raw images: the answer after each row, column or pixel read (a
+        network that reads in steps only)."""
+        return self.net.logits_after_each_step(self.standardize(images))
 
-    def answer_and_steps(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        """``(logits [batch, 10], logits after each step [batch, steps, 10])``. One-directional, the
-        last step's scores are the answer (one pass); bidirectional, they are not (the backward
-        direction has read a single step there), so the answer takes a second pass."""
-        step_logits = self.logits_after_each_step(images)
-        return (self(images) if self.hparams.bidirectional else step_logits[:, -1]), step_logits
+    def answer_and_steps(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
+        """``(logits [batch, 10], logits after each step [batch, steps, 10])`` for raw images: how the
+        answer forms as a sequence network reads. A network that does not read in steps gives
+        ``None`` for the second."""
+        if hasattr(self.net, "answer_and_steps"):
+            return self.net.answer_and_steps(self.standardize(images))
+        return self(images), None
 
     @property
     def step_name(self) -> str:
-        """What one time step reads: ``rows``, ``columns`` or ``pixels``."""
-        return STEP_NAME[self.hparams.order]
+        """What one time step of the network reads: ``rows``, ``columns`` or ``pixels``."""
+        return getattr(self.net, "step_name", "steps")
+
+    @property
+    def description(self) -> str:
+        """The network in a few words, for messages and the demo page."""
+        return getattr(self.net, "description", type(self.net).__name__)
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         images, labels = batch
@@ -154,17 +145,36 @@ class LitLSTMClassifier(L.LightningModule):
 
     @classmethod
     def load_from_checkpoint(
-        cls, checkpoint_path, map_location=None, hparams_file=None, strict=None, weights_only=True, **kwargs
-    ):
-        """Lightning's loader, unpickling only tensors and plain values unless told otherwise."""
-        return super().load_from_checkpoint(
-            checkpoint_path,
-            map_location=map_location,
-            hparams_file=hparams_file,
-            strict=strict,
-            weights_only=weights_only,
-            **kwargs,
-        )
+        cls, checkpoint_path: str | Path, map_location=None, strict: bool = True, **overrides: Any
+    ) -> "LitLSTMClassifier":
+        """The model a checkpoint of this project holds, read safely (only tensors and plain values
+        are unpickled, and the network must be one of ``lstm_mnist.nets`` or already imported), with
+        ``overrides`` of its recipe's hyperparameters. Checkpoints from before the network was a
+        part load too (storage/earlier_checkpoints.py)."""
+        checkpoint = read_checkpoint(checkpoint_path, map_location=map_location)
+        model = cls.from_checkpoint(checkpoint, checkpoint_path, strict=strict, **overrides)
+        if isinstance(map_location, (str, torch.device)):
+            model = model.to(map_location)
+        return model
+
+    @classmethod
+    def from_checkpoint(
+        cls, checkpoint: dict, path: str | Path, strict: bool = True, **overrides: Any
+    ) -> "LitLSTMClassifier":
+        """The model built from a checkpoint's hyperparameters (as :func:`read_checkpoint` gives
+        them) with its weights loaded, or a one-line ``UserInputError`` saying why they do not fit."""
+        settings = {k: v for k, v in checkpoint["hyper_parameters"].items() if not k.startswith("_")}
+        settings.update(overrides)
+        try:
+            net = build_network(settings.pop("net"))
+            model = cls(net=net, **settings)
+            model.load_state_dict(checkpoint["state_dict"], strict=strict)
+        except (RuntimeError, TypeError, ValueError) as error:
+            first_line = str(error).strip().splitlines()[-1].strip()
+            raise UserInputError(
+                f"{path}: its weights do not fit the hyperparameters stored with them ({first_line})"
+            ) from error
+        return model
 
     def on_train_start(self) -> None:
         scheduler = self.lr_schedulers()
@@ -240,3 +250,14 @@ class LitLSTMClassifier(L.LightningModule):
             pct_start=self.hparams.warmup_fraction,
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def network_config(net: nn.Module) -> dict[str, Any]:
+    """How a checkpoint names a network: its class and the settings it was built with, as a config
+    gives them (``class_path``, ``init_args``)."""
+    if not isinstance(net, Network):
+        raise TypeError(
+            f"{type(net).__name__} does not record its settings: derive it from lstm_mnist.nets.network.Network "
+            "so that checkpoints can rebuild it"
+        )
+    return {"class_path": class_path(type(net)), "init_args": net.settings}

@@ -16,9 +16,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 from torch.nn import functional as F
 
+from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.errors import UserInputError
 
-SIZE, BOX = 28, 20
 INK_LEVEL = 0.3  # after contrast stretching, brighter than this counts as part of the digit
 NOISE_LEVEL = 0.1  # and darker than this is cleared, so paper texture and JPEG noise vanish
 # Pictures are brought down to this side before any other work: ample for a 20-pixel digit, and
@@ -110,16 +110,16 @@ def to_mnist_form(image: Image.Image) -> Tensor:
     if len(rows) == 0:
         raise UnreadablePicture("no digit found (the picture is blank)")
     crop = grey[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
-    scale = BOX / max(crop.shape)
+    scale = MNIST.digit_box / max(crop.shape)
     height, width = (max(1, round(side * scale)) for side in crop.shape)
     digit = F.interpolate(crop[None, None], size=(height, width), mode="bilinear", antialias=True)[0, 0].clamp(0, 1)
     # Place the centre of mass at the centre, keeping the whole digit inside the 28x28 field.
     mass = digit.sum().clamp(min=1e-6)
     centre_row = (digit.sum(dim=1) * torch.arange(height)).sum() / mass
     centre_column = (digit.sum(dim=0) * torch.arange(width)).sum() / mass
-    top = int(min(max(round(SIZE / 2 - 0.5 - float(centre_row)), 0), SIZE - height))
-    left = int(min(max(round(SIZE / 2 - 0.5 - float(centre_column)), 0), SIZE - width))
-    canvas = torch.zeros(SIZE, SIZE)
+    top = int(min(max(round(MNIST.side / 2 - 0.5 - float(centre_row)), 0), MNIST.side - height))
+    left = int(min(max(round(MNIST.side / 2 - 0.5 - float(centre_column)), 0), MNIST.side - width))
+    canvas = torch.zeros(MNIST.side, MNIST.side)
     canvas[top : top + height, left : left + width] = digit
     return canvas
 

@@ -1,11 +1,13 @@
 """``lstm-mnist fit|validate|test|predict`` (or ``python train.py ...``): LightningCLI with this
 project's default config.
 
-The CLI does the wiring (configs, Trainer, logger, checkpoints); the module and the data
-take plain arguments; the recipe and the callbacks are in ``default.yaml``. Problems with the
+The CLI does the wiring (configs, Trainer, logger, checkpoints): it builds the network from
+``model.net`` and hands it to the recipe, which, like the data, otherwise takes plain arguments;
+the recipe and the callbacks are in ``default.yaml``. Problems with the
 user's input end the run with one line on stderr and exit code 1.
 """
 
+import inspect
 import sys
 import tempfile
 from importlib import resources
@@ -17,15 +19,18 @@ from jsonargparse import Namespace
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from lstm_mnist.atomic import AtomicSaveConfig
-from lstm_mnist.callbacks import TensorBoardPictures
-from lstm_mnist.checkpoints import BestCheckpoint, LatestCheckpoint, architecture_differences, read_checkpoint
-from lstm_mnist.data import MNISTDataModule
+from lstm_mnist.apps.config_spellings import spelled_out
+from lstm_mnist.apps.program import program
+from lstm_mnist.apps.quiet import no_restoring_messages
+from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.lit_module import LitLSTMClassifier
-from lstm_mnist.metric_names import TEST_ACC, TEST_ACC_LAST
-from lstm_mnist.overheads import freeze_imported_objects
-from lstm_mnist.quiet import no_restoring_messages, quiet_lightning
+from lstm_mnist.storage.atomic import AtomicSaveConfig
+from lstm_mnist.storage.checkpoint_reader import architecture_differences, network_class, read_checkpoint
+from lstm_mnist.training.hparams_tab import HparamsEntry
+from lstm_mnist.training.kept_checkpoints import BestCheckpoint, LatestCheckpoint
+from lstm_mnist.training.metric_names import TEST_ACC, TEST_ACC_LAST
+from lstm_mnist.training.pictures import TensorBoardPictures
+from lstm_mnist.training.recipe import LitLSTMClassifier
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 DESCRIPTION = (
@@ -41,15 +46,20 @@ class LSTMMNISTCLI(LightningCLI):
         parser.add_lightning_class_args(TensorBoardPictures, "pictures")
 
     def parse_arguments(self, parser, args) -> None:
-        """Check ``--ckpt_path`` before Lightning opens it (it would then overwrite the model's
-        config with the checkpoint's hyperparameters without a word)."""
-        super().parse_arguments(parser, args)
+        """Parse the command line with the short spellings spelled out (config_spellings.py), then
+        check ``--ckpt_path`` before Lightning opens it: it must be a checkpoint of this project,
+        and ``fit`` must resume it under the architecture it was trained with."""
+        args = spelled_out(sys.argv[1:] if args is None else list(args), network_shorthand())
+        self.config = parser.parse_args(args)
+        self.checkpoint = None
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if not ckpt_path or ckpt_path in ("best", "last", "hpc", "registry"):
             return
-        checkpoint = read_checkpoint(ckpt_path)
-        differences = architecture_differences(checkpoint, self.config[subcommand].model)
+        self.checkpoint = read_checkpoint(ckpt_path)
+        net_config = self.config[subcommand].model.net
+        net_config = net_config.as_dict() if isinstance(net_config, Namespace) else net_config
+        differences = architecture_differences(self.checkpoint, net_config)
         if subcommand == "fit" and differences:
             listed = "; ".join(f"{name}: checkpoint {stored}, config {asked}" for name, stored, asked in differences)
             raise UserInputError(
@@ -59,14 +69,24 @@ class LSTMMNISTCLI(LightningCLI):
         for name, stored, asked in differences:
             print(f"using the checkpoint's {name} = {stored} (config: {asked})", file=sys.stderr)
 
+    def _parse_ckpt_path(self) -> None:
+        """Lightning's step that puts the checkpoint's hyperparameters over the model's config (so
+        that test, predict and a resumed fit rebuild the model the checkpoint holds), from the
+        checkpoint as ``read_checkpoint`` gave it: checked, and in today's form when an earlier
+        version wrote it."""
+        if self.checkpoint is None:
+            return
+        hparams = {k: v for k, v in self.checkpoint["hyper_parameters"].items() if not k.startswith("_")}
+        self.config = self.parser.parse_object({self.config.subcommand: {"model": hparams}}, self.config)
+
     def before_instantiate_classes(self) -> None:
         """Settings that depend on the parsed config: refuse an unwritable run folder up front,
         load checkpoints with ``weights_only``, drop every progress bar a config lists when
         ``--trainer.enable_progress_bar false`` says so (Lightning would stop with a
         MisconfigurationException instead), and Lightning's TensorBoard logger, claiming its run
-        folder (run_folders.py), without its placeholder ``hp_metric`` scalar, writing under
+        folder (storage/run_folders.py), without its placeholder ``hp_metric`` scalar, writing under
         ``--trainer.default_root_dir`` (the HPARAMS tab gets ``val/acc_best`` and the test
-        accuracies instead, see callbacks.py)."""
+        accuracies instead, see training/hparams_tab.py)."""
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = config.trainer
         writable_root(trainer.default_root_dir or ".")
@@ -80,7 +100,7 @@ class LSTMMNISTCLI(LightningCLI):
             trainer.callbacks = [c for c in trainer.callbacks if "ProgressBar" not in c.class_path]
         if trainer.logger in (None, True):
             trainer.logger = Namespace(
-                class_path="lstm_mnist.run_folders.ExclusiveTensorBoardLogger",
+                class_path="lstm_mnist.storage.run_folders.ExclusiveTensorBoardLogger",
                 init_args=Namespace(save_dir=trainer.default_root_dir or ".", default_hp_metric=False),
             )
 
@@ -168,11 +188,19 @@ def default_callbacks() -> list[Namespace]:
     return [Namespace(class_path=c["class_path"], init_args=Namespace(**c.get("init_args", {}))) for c in listed]
 
 
+def network_shorthand() -> set[str]:
+    """The network settings that may be given directly under ``model`` (``--model.hidden_size``):
+    those of the network the default config names, which are not the recipe's own."""
+    net = yaml.safe_load(default_config().read_text())["model"]["net"]
+    recipe = set(inspect.signature(LitLSTMClassifier).parameters)
+    return set(inspect.signature(network_class(net["class_path"])).parameters) - recipe
+
+
 def make_cli(args: list[str] | None = None, run: bool = True, callbacks: list | None = None) -> LSTMMNISTCLI:
     """The CLI over ``args`` with the packaged default config under every config and flag.
     With ``run=False`` it only parses and builds the model, data and Trainer (no subcommand).
     ``callbacks`` are added to the config's (the sweep's pruning callback: an object, not a setting,
-    so it stays out of the run's config.yaml)."""
+    so it stays out of the run's config.yaml), after the HPARAMS entry every run writes."""
     with resources.as_file(default_config()) as path:
         defaults = {"default_config_files": [str(path)]}
         return LSTMMNISTCLI(
@@ -181,7 +209,7 @@ def make_cli(args: list[str] | None = None, run: bool = True, callbacks: list | 
             parser_kwargs={"description": DESCRIPTION, **{name: defaults for name in SUBCOMMANDS}} if run else defaults,
             auto_configure_optimizers=False,
             save_config_callback=AtomicSaveConfig,
-            trainer_defaults={"callbacks": callbacks or []},
+            trainer_defaults={"callbacks": [HparamsEntry(), *(callbacks or [])]},
             run=run,
             args=args,
         )
@@ -189,19 +217,15 @@ def make_cli(args: list[str] | None = None, run: bool = True, callbacks: list | 
 
 def main(args: list[str] | None = None) -> None:
     """``lstm-mnist`` and ``python train.py``. A problem with the user's input ends the run with one
-    line on stderr and exit status 1."""
-    quiet_lightning()
-    freeze_imported_objects()
-    try:
-        make_cli(args)
-        close_process_group(wait_for_all=True)
-    except UserInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
-    except SIGTERMException:
-        sys.exit(143)  # Lightning stops with status 0 on SIGTERM; a killed run must not look successful
-    finally:
-        close_process_group(wait_for_all=False)
+    line on stderr and exit status 1 (program.py)."""
+    with program():
+        try:
+            make_cli(args)
+            close_process_group(wait_for_all=True)
+        except SIGTERMException:
+            sys.exit(143)  # Lightning stops with status 0 on SIGTERM; a killed run must not look successful
+        finally:
+            close_process_group(wait_for_all=False)
 
 
 def close_process_group(wait_for_all: bool) -> None:

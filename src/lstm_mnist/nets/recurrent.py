@@ -1,29 +1,24 @@
-"""The network itself: a recurrent layer that reads an MNIST image as a sequence, and a classifier.
+"""Recurrent networks (LSTM, GRU, Elman RNN) that read an image as a sequence, and a classifier.
 
-Plain PyTorch (no Lightning) so that it can be studied, tested and reused on its own.
+Imports torch only, so that the network can be studied, tested and reused without Lightning.
 """
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
-Order = Literal["rows", "columns", "pixels", "permuted"]
+from lstm_mnist.data.mnist_format import MNIST
+from lstm_mnist.errors import UserInputError
+from lstm_mnist.nets.network import Network
+from lstm_mnist.nets.reading_order import INPUT_SIZE, STEP_NAME, Order, as_sequence, fixed_permutation
+
 Cell = Literal["lstm", "gru", "rnn"]
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
-SIDE = 28  # MNIST images are SIDE x SIDE pixels
-
-# What one time step holds for each reading order: a row or a column of 28 pixels, or one pixel.
-INPUT_SIZE = {"rows": SIDE, "columns": SIDE, "pixels": 1, "permuted": 1}
-STEP_NAME = {"rows": "rows", "columns": "columns", "pixels": "pixels", "permuted": "pixels"}
+LSTM_FORGET_BIAS = 1.0  # what an unset forget_bias means for an LSTM: forget gates open at the start
 
 
-def fixed_permutation(seed: int) -> torch.Tensor:
-    """The pixel order of permuted MNIST: one random permutation of the 784 positions, drawn from ``seed``."""
-    return torch.randperm(SIDE * SIDE, generator=torch.Generator().manual_seed(seed))
-
-
-class LSTMClassifier(nn.Module):
+class RecurrentClassifier(Network):
     """Reads a 28x28 image as a sequence and classifies the recurrent layer's final hidden state.
 
     ``order`` turns the image into the sequence: 28 steps of a row (``rows``, the tutorial's
@@ -38,15 +33,19 @@ class LSTMClassifier(nn.Module):
     backward direction after reading a single step, which is why ``h_n`` is used).
 
     Args:
-        hidden_size: features in the hidden state.
+        hidden_size: features in the recurrent layer's hidden state.
         num_layers: recurrent layers stacked on each other.
         dropout: dropout between stacked layers (none after the last).
         bidirectional: also read the sequence backwards.
-        forget_bias: LSTM only: replaces the initial input-side bias (``bias_ih``) of the forget
-            gates; 0 keeps PyTorch's initialisation.
-        cell: ``lstm``, ``gru`` or ``rnn`` (an Elman RNN with tanh).
-        order: ``rows``, ``columns``, ``pixels`` or ``permuted``.
-        permutation_seed: draws the pixel order for ``permuted``.
+        forget_bias: LSTM only: the initial input-side bias (``bias_ih``) of the forget gates; unset
+            means 1.0 (gates open, so early gradients reach the first steps), 0 keeps PyTorch's
+            initialisation. Setting it for a GRU or RNN is an error.
+        cell: the recurrent layer: ``lstm`` (``nn.LSTM``), ``gru`` (``nn.GRU``) or ``rnn``
+            (``nn.RNN``, tanh).
+        order: how an image becomes a sequence: ``rows`` (28 steps of 28 pixels), ``columns``,
+            ``pixels`` (784 steps of one pixel: sequential MNIST) or ``permuted`` (784 pixels in
+            one fixed random order: permuted MNIST).
+        permutation_seed: draws the pixel order of ``permuted`` (kept in checkpoints).
         num_classes: outputs of the classifier.
     """
 
@@ -56,19 +55,21 @@ class LSTMClassifier(nn.Module):
         num_layers: int = 1,
         dropout: float = 0.0,
         bidirectional: bool = False,
-        forget_bias: float = 0.0,
+        forget_bias: float | None = None,
         cell: Cell = "lstm",
         order: Order = "rows",
         permutation_seed: int = 0,
-        num_classes: int = 10,
+        num_classes: int = MNIST.classes,
     ) -> None:
         super().__init__()
         if cell not in CELLS:
-            raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
+            raise UserInputError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
         if order not in INPUT_SIZE:
-            raise ValueError(f"order must be one of {', '.join(INPUT_SIZE)}, got {order!r}")
+            raise UserInputError(f"order must be one of {', '.join(INPUT_SIZE)}, got {order!r}")
         if forget_bias and cell != "lstm":
-            raise ValueError(f"forget_bias is a setting of LSTM cells, not of {cell}")
+            raise UserInputError(f"forget_bias is a setting of LSTM cells only, not of cell {cell}: leave it unset")
+        if forget_bias is None:
+            forget_bias = LSTM_FORGET_BIAS if cell == "lstm" else 0.0
         self.cell, self.order = cell, order
         self.rnn = CELLS[cell](
             input_size=INPUT_SIZE[order],
@@ -90,20 +91,28 @@ class LSTMClassifier(nn.Module):
         directions = 2 if bidirectional else 1
         self.classifier = nn.Linear(directions * hidden_size, num_classes)
 
+    @classmethod
+    def architecture(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """All settings but the initialisation (``forget_bias``) and the regularisation (``dropout``);
+        the permutation seed only where the pixels are permuted."""
+        kept = {name: value for name, value in settings.items() if name not in ("forget_bias", "dropout")}
+        if kept.get("order") != "permuted":
+            kept.pop("permutation_seed", None)
+        return kept
+
+    @property
+    def description(self) -> str:
+        """The network in a few words: ``LSTM of 64 units reading rows``."""
+        return f"{self.cell.upper()} of {self.rnn.hidden_size} units reading {self.order}"
+
+    @property
+    def step_name(self) -> str:
+        """What one time step reads: ``rows``, ``columns`` or ``pixels``."""
+        return STEP_NAME[self.order]
+
     def as_sequence(self, images: torch.Tensor) -> torch.Tensor:
         """``[batch, 28, 28]`` or ``[batch, 1, 28, 28]`` images -> ``[batch, steps, features]``, the recurrent input."""
-        if images.dim() == 4 and images.shape[1] == 1:
-            images = images.squeeze(1)
-        if images.dim() != 3 or tuple(images.shape[1:]) != (SIDE, SIDE):
-            raise ValueError(
-                f"expected images of shape [batch, 28, 28] or [batch, 1, 28, 28], got {list(images.shape)}"
-            )
-        if self.order == "rows":
-            return images
-        if self.order == "columns":
-            return images.transpose(1, 2)
-        pixels = images.flatten(1).unsqueeze(2)  # not reshape(len(images), ...): ONNX export keeps the batch dynamic
-        return pixels[:, self.permutation] if self.order == "permuted" else pixels
+        return as_sequence(images, self.order, getattr(self, "permutation", None))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Class scores (logits) of shape ``[batch, num_classes]``."""
@@ -125,6 +134,13 @@ class LSTMClassifier(nn.Module):
         """
         output, _ = self.rnn(self.as_sequence(images))
         return self.classifier(output)
+
+    def answer_and_steps(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(logits [batch, classes], logits after each step [batch, steps, classes])``. One-directional,
+        the last step's scores are the answer (one pass); bidirectional, they are not (the backward
+        direction has read a single step there), so the answer takes a second pass."""
+        step_logits = self.logits_after_each_step(images)
+        return (self(images) if self.rnn.bidirectional else step_logits[:, -1]), step_logits
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         # Checkpoints written before the cell could be chosen name the layer "lstm".

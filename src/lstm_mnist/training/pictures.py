@@ -1,0 +1,121 @@
+"""Pictures in TensorBoard: where the model errs, which digits it confuses, how its answer forms.
+
+Drawn every ``every_n_validations`` validations and once at test, with matplotlib (figures.py)
+through Lightning's TensorBoard logger. Collecting what a picture needs costs nothing on the
+validations that draw none.
+"""
+
+import lightning as L
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+from torch import Tensor
+
+from lstm_mnist.data.mnist_format import MNIST
+from lstm_mnist.training.figures import answer_forms_figure, confusion_figure, misclassified_figure
+
+
+class TensorBoardPictures(L.Callback):
+    """Confusion matrix, misclassified digits and "how the answer forms".
+
+    "How the answer forms" follows the model's reading order: the x axis counts rows, columns
+    or pixels read.
+
+    Args:
+        every_n_validations: draw at every n-th validation during fit (1 draws at all of them;
+            a set of three pictures costs about a quarter of a second on a CPU), and at test; 0
+            draws none at all (short runs whose pictures nobody looks at, such as the tests'). Under
+            DDP the pictures show rank 0's share of the images.
+        max_misclassified: digits shown in the grid.
+    """
+
+    def __init__(self, every_n_validations: int = 20, max_misclassified: int = 32) -> None:
+        self.every_n_validations = every_n_validations
+        self.max_misclassified = max_misclassified
+        self._validations = 0
+        self._drawing = False
+
+    @staticmethod
+    def _writer(trainer: L.Trainer):
+        logger = trainer.logger
+        return logger.experiment if isinstance(logger, TensorBoardLogger) and trainer.is_global_zero else None
+
+    def _start(self) -> None:
+        self._confusion = torch.zeros(MNIST.classes, MNIST.classes, dtype=torch.long)
+        self._wrong: list[tuple[Tensor, Tensor, Tensor]] = []
+        self._per_digit: list[Tensor] = []
+        self._counts = torch.zeros(MNIST.classes)
+
+    def _collect(self, pl_module: L.LightningModule, batch: tuple[Tensor, Tensor]) -> None:
+        images, labels = batch
+        with torch.inference_mode():
+            final, step_logits = pl_module.answer_and_steps(images)  # [batch, classes], [batch, steps, classes]
+        predictions = final.argmax(dim=1)
+        labels_cpu, predictions_cpu = labels.cpu(), predictions.cpu()
+        self._confusion += torch.bincount(
+            labels_cpu * MNIST.classes + predictions_cpu, minlength=MNIST.classes * MNIST.classes
+        ).view(MNIST.classes, MNIST.classes)
+        wrong = (labels_cpu != predictions_cpu).nonzero().flatten()
+        taken = sum(len(w[0]) for w in self._wrong)
+        wrong = wrong[: max(0, self.max_misclassified - taken)]
+        if len(wrong):
+            self._wrong.append((images[wrong.to(images.device)].cpu(), labels_cpu[wrong], predictions_cpu[wrong]))
+        if step_logits is not None:  # a network that reads in steps: how its answer forms
+            true_probability = (
+                step_logits.softmax(dim=-1)
+                .gather(2, labels.view(-1, 1, 1).expand(-1, step_logits.shape[1], 1))
+                .squeeze(2)
+                .float()
+                .cpu()
+            )  # [batch, steps]
+            self._per_digit.append(
+                torch.zeros(MNIST.classes, step_logits.shape[1]).index_add_(0, labels_cpu, true_probability)
+            )
+        self._counts += torch.bincount(labels_cpu, minlength=MNIST.classes)
+
+    def _draw(self, trainer: L.Trainer, pl_module: L.LightningModule, prefix: str) -> None:
+        writer = self._writer(trainer)
+        if writer is None:
+            return
+        step = trainer.global_step
+        writer.add_figure(f"{prefix}/confusion_matrix", confusion_figure(self._confusion), step)
+        if self._wrong:
+            images, labels, predictions = (torch.cat(parts) for parts in zip(*self._wrong))
+            writer.add_figure(f"{prefix}/misclassified", misclassified_figure(images, labels, predictions), step)
+        if self._per_digit:
+            average = sum(self._per_digit) / self._counts.clamp(min=1).unsqueeze(1)
+            writer.add_figure(f"{prefix}/answer_forms", answer_forms_figure(average, pl_module.step_name), step)
+
+    # validation during fit
+    def on_validation_epoch_start(self, trainer, pl_module):
+        self._drawing = (
+            not trainer.sanity_checking
+            and trainer.state.fn == "fit"
+            and self.every_n_validations > 0
+            and self._validations % self.every_n_validations == self.every_n_validations - 1
+        )
+        if not trainer.sanity_checking:
+            self._validations += 1
+        if self._drawing:
+            self._start()
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        if self._drawing:
+            self._collect(pl_module, batch)
+
+    def on_validation_epoch_end(self, trainer, pl_module):
+        if self._drawing:
+            self._draw(trainer, pl_module, "val")
+
+    # test (without a TensorBoard writer, as in the end-of-fit test of last.ckpt, nothing to draw)
+    def on_test_epoch_start(self, trainer, pl_module):
+        self._drawing = self.every_n_validations > 0 and self._writer(trainer) is not None
+        if self._drawing:
+            self._start()
+
+    def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        if self._drawing:
+            self._collect(pl_module, batch)
+
+    def on_test_epoch_end(self, trainer, pl_module):
+        if self._drawing:
+            self._draw(trainer, pl_module, "test")

@@ -1,0 +1,82 @@
+"""A checkpoint written before the network was a part of its own (flat hyperparameters: ``hidden_size``,
+``cell``, ... beside ``lr``) tests, predicts, exports, loads and resumes with today's code to the
+figures the code that wrote it gave (``tests/fixtures/gru_columns_before_nets.json`` says how)."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers.reading import only, read_scalars
+from helpers.running import QUICK, call_main, run_main
+from lstm_mnist.apps.export import main as export_main
+from lstm_mnist.training.recipe import LitLSTMClassifier
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CHECKPOINT = FIXTURES / "gru_columns_before_nets.ckpt"
+FIGURES = json.loads((FIXTURES / "gru_columns_before_nets.json").read_text())
+# The flags it was trained with: the fit that resumes it must ask for the same architecture.
+TRAINED_WITH = [
+    *("--model.hidden_size", "4", "--model.cell", "gru", "--model.order", "columns"),
+    *("--model.permutation_seed", "3", "--model.schedule", "constant"),
+]
+
+
+def test_the_fixture_is_of_the_earlier_form():
+    hyper_parameters = torch.load(CHECKPOINT, weights_only=True)["hyper_parameters"]
+    assert "net" not in hyper_parameters and hyper_parameters["cell"] == "gru"
+
+
+def test_it_tests_and_predicts_to_the_same_figures(tiny_data, tmp_path):
+    run_main(
+        "test",
+        "--ckpt_path",
+        str(CHECKPOINT),
+        "--data.eval_batch_size",
+        "50",
+        root=tmp_path / "test",
+        data_dir=tiny_data,
+    )
+    scalars = read_scalars(only((tmp_path / "test").glob("lightning_logs/version_*")))
+    assert scalars["test/acc"][-1][1] == pytest.approx(FIGURES["test_acc"], abs=1e-6)
+    assert scalars["test/loss"][-1][1] == pytest.approx(FIGURES["test_loss"], abs=1e-5)
+
+    run_main(
+        "predict",
+        "--ckpt_path",
+        str(CHECKPOINT),
+        "--data.eval_batch_size",
+        "50",
+        root=tmp_path / "predict",
+        data_dir=tiny_data,
+    )
+    rows = list(csv.DictReader(only((tmp_path / "predict").rglob("predictions.csv")).open()))
+    assert "".join(row["prediction"] for row in rows) == FIGURES["predictions"]
+    assert [float(row["probability"]) for row in rows[:10]] == pytest.approx(FIGURES["probabilities"], abs=1e-4)
+
+
+def test_it_loads_in_python_and_exports_with_its_network(tiny_data, tmp_path):
+    model = LitLSTMClassifier.load_from_checkpoint(CHECKPOINT)
+    assert model.description == "GRU of 4 units reading columns"
+    assert model.hparams.net["init_args"]["permutation_seed"] == 3 and model.hparams.schedule == "constant"
+    result = call_main(
+        export_main,
+        ["--ckpt_path", str(CHECKPOINT), "--output", str(tmp_path / "m.onnx"), "--data_dir", str(tiny_data)],
+    )
+    assert result.code == 0, result.err
+    assert "predictions identical" in result.out and (tmp_path / "m.onnx").is_file()
+
+
+def test_it_resumes_to_the_same_weights(tiny_data, tmp_path):
+    run_main(
+        *("fit", *QUICK, "--trainer.max_epochs", "2", *TRAINED_WITH, "--ckpt_path", str(CHECKPOINT)),
+        root=tmp_path,
+        data_dir=tiny_data,
+    )
+    final = torch.load(only(tmp_path.rglob("last.ckpt")), weights_only=True)
+    assert final["global_step"] == FIGURES["resumed_step"]
+    assert final["hyper_parameters"]["net"]["init_args"]["cell"] == "gru"  # written in today's form
+    for name, first_values in FIGURES["resumed_weights"].items():
+        assert final["state_dict"][name].flatten()[:5].tolist() == pytest.approx(first_values, abs=1e-6), name
