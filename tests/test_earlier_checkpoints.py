@@ -1,6 +1,7 @@
 """A checkpoint written before the network was a part of its own (flat hyperparameters: ``hidden_size``,
 ``cell``, ... beside ``lr``) tests, predicts, exports, loads and resumes with today's code to the
-figures the code that wrote it gave (``tests/fixtures/gru_columns_before_nets.json`` says how)."""
+figures the code that wrote it gave (``tests/fixtures/gru_columns_before_nets.json`` says how); its
+run's ``config.yaml`` (flat model settings, the classes' old paths) still resumes it."""
 
 import csv
 import json
@@ -16,6 +17,8 @@ from lstm_mnist.training.recipe import LitLSTMClassifier
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CHECKPOINT = FIXTURES / "gru_columns_before_nets.ckpt"
+# Its run's config.yaml, with the run's folder (an absolute path) written as RUN_ROOT.
+RUN_CONFIG = FIXTURES / "gru_columns_before_nets.config.yaml"
 FIGURES = json.loads((FIXTURES / "gru_columns_before_nets.json").read_text())
 # The flags it was trained with: the fit that resumes it must ask for the same architecture.
 TRAINED_WITH = [
@@ -78,5 +81,18 @@ def test_it_resumes_to_the_same_weights(tiny_data, tmp_path):
     final = torch.load(only(tmp_path.rglob("last.ckpt")), weights_only=True)
     assert final["global_step"] == FIGURES["resumed_step"]
     assert final["hyper_parameters"]["net"]["init_args"]["cell"] == "gru"  # written in today's form
+    for name, first_values in FIGURES["resumed_weights"].items():
+        assert final["state_dict"][name].flatten()[:5].tolist() == pytest.approx(first_values, abs=1e-6), name
+
+
+def test_its_runs_config_yaml_resumes_it_as_the_interrupted_message_says(tiny_data, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(RUN_CONFIG.read_text().replace("RUN_ROOT", str(tmp_path / "run")))
+    run_main(
+        *("fit", "--config", str(config), "--trainer.max_epochs", "2", "--ckpt_path", str(CHECKPOINT)),
+        data_dir=tiny_data,
+    )
+    final = torch.load(only((tmp_path / "run").rglob("last.ckpt")), weights_only=True)
+    assert final["global_step"] == FIGURES["resumed_step"]
     for name, first_values in FIGURES["resumed_weights"].items():
         assert final["state_dict"][name].flatten()[:5].tolist() == pytest.approx(first_values, abs=1e-6), name

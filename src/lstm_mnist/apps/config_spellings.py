@@ -7,6 +7,9 @@ it parses them:
   and run folders written before the network was a part of its own know.
 - **``builds_on: FILE``** at the top of a config file: FILE (relative to this one) is read first,
   then this one, which lists only what differs (``pmnist.yaml`` builds on ``smnist.yaml``).
+- **the class paths of runs written before the package was grouped by concern**
+  (``lstm_mnist.checkpoints.BestCheckpoint``, ...), so that an earlier run's ``config.yaml``
+  still resumes it, as the message of an interrupted run says.
 
 A config file that uses neither reaches LightningCLI as its path, untouched.
 """
@@ -18,6 +21,15 @@ import yaml
 from lstm_mnist.errors import UserInputError
 
 BUILDS_ON = "builds_on"
+# Where the classes a run's config.yaml names lived before the package was grouped by concern.
+MOVED_CLASSES = {
+    "lstm_mnist.checkpoints.BestCheckpoint": "lstm_mnist.training.kept_checkpoints.BestCheckpoint",
+    "lstm_mnist.checkpoints.LatestCheckpoint": "lstm_mnist.training.kept_checkpoints.LatestCheckpoint",
+    "lstm_mnist.checkpoints.InterruptCheckpoint": "lstm_mnist.training.interrupt.InterruptCheckpoint",
+    "lstm_mnist.predictions.PredictionWriter": "lstm_mnist.training.predictions.PredictionWriter",
+    "lstm_mnist.atomic.AtomicCheckpointIO": "lstm_mnist.storage.atomic.AtomicCheckpointIO",
+    "lstm_mnist.run_folders.ExclusiveTensorBoardLogger": "lstm_mnist.storage.run_folders.ExclusiveTensorBoardLogger",
+}
 
 
 def spelled_out(args: list[str], shorthand: set[str]) -> list[str]:
@@ -53,10 +65,12 @@ def config_arguments(path: str, shorthand: set[str], seen: tuple[Path, ...]) -> 
     if not isinstance(content, dict):
         return ["--config", path]
     base = content.pop(BUILDS_ON, None)
-    model = content.get("model")
+    moved = with_moved_classes(content)
+    model = moved.get("model")
     flat = sorted(shorthand & model.keys()) if isinstance(model, dict) else []
-    if base is None and not flat:
+    if base is None and not flat and moved == content:
         return ["--config", path]
+    content = moved
     if file.resolve() in seen:
         raise UserInputError(f"{path}: {BUILDS_ON} leads back to itself ({' -> '.join(map(str, seen))})")
     before = []
@@ -72,3 +86,15 @@ def config_arguments(path: str, shorthand: set[str], seen: tuple[Path, ...]) -> 
         net.setdefault("init_args", {}).update({name: model.pop(name) for name in flat})
         model["net"] = net
     return [*before, "--config", yaml.safe_dump(content, sort_keys=False)]
+
+
+def with_moved_classes(value):
+    """``value`` (a config's content) with every ``class_path`` of ``MOVED_CLASSES`` named as today."""
+    if isinstance(value, dict):
+        return {
+            key: MOVED_CLASSES.get(item, item) if key == "class_path" else with_moved_classes(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [with_moved_classes(item) for item in value]
+    return value
