@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from torchvision.datasets import MNIST as TorchvisionMNIST
 
+from lstm_mnist.data.augmentation import Augmentation
 from lstm_mnist.data.batches import TensorBatches
 from lstm_mnist.data.idx_files import (
     DATA_DIR_VARIABLE,
@@ -42,6 +43,9 @@ class MNISTDataModule(L.LightningDataModule):
         data_on_device: keep the whole dataset on the accelerator and cut batches there.
         predict_path: an image file or a folder of them for ``predict``; without it ``predict``
             classifies the 10k test set.
+        augmentation: vary each training batch (turned, slanted, scaled, moved, thicker strokes;
+            data/augmentation.py) so that the model reads digits written unlike MNIST's; unset,
+            none. Validation, test and predict always see the images as they are.
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class MNISTDataModule(L.LightningDataModule):
         num_workers: int = 0,
         data_on_device: bool = True,
         predict_path: str | None = None,
+        augmentation: Augmentation | None = None,
     ) -> None:
         super().__init__()
         for name, size in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
@@ -71,6 +76,10 @@ class MNISTDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.data_on_device = data_on_device
         self.predict_path = predict_path
+        if augmentation is not None:
+            augmentation.check()
+        self.augmentation = augmentation
+        self._augmentation_draws = augmentation.generator() if augmentation else None
         self.splits: dict[str, tuple[Tensor, ...]] = {}
         # What predict classifies: a name for each image, and its label where one is known.
         self.predict_names: list[str] = []
@@ -169,15 +178,28 @@ class MNISTDataModule(L.LightningDataModule):
                 self._train_batches_state = None
         return loader
 
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):
+        """Training batches varied by ``augmentation``, on the device they are on; others as they are."""
+        if self.augmentation is None or self.trainer is None or not self.trainer.training:
+            return batch
+        images, labels = batch
+        return self.augmentation(images, self._augmentation_draws), labels
+
     def state_dict(self) -> dict:
         """Where the training batches stand, so that a run resumed mid-epoch skips exactly the
-        batches it trained on. (Lightning restores a stateful loader itself only when nothing
-        built the loader before the checkpoint was read; a one-cycle schedule does, by asking
-        for the number of steps in ``configure_optimizers``.)"""
-        return {"train_batches": self._train_batches.state_dict()} if self._train_batches else {}
+        batches it trained on, and where the augmentation's draws stand, so that it varies them as
+        the run would have. (Lightning restores a stateful loader itself only when nothing built
+        the loader before the checkpoint was read; a one-cycle schedule does, by asking for the
+        number of steps in ``configure_optimizers``.)"""
+        state = {"train_batches": self._train_batches.state_dict()} if self._train_batches else {}
+        if self._augmentation_draws is not None:
+            state["augmentation_draws"] = self._augmentation_draws.get_state()
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         self._train_batches_state = state.get("train_batches")
+        if self._augmentation_draws is not None and "augmentation_draws" in state:
+            self._augmentation_draws.set_state(state["augmentation_draws"])
 
     def val_dataloader(self):
         return self._loader("val", self.eval_batch_size, shuffle=False)
