@@ -12,7 +12,7 @@ from PIL import Image
 from helpers.reading import accuracy, only, read_scalars
 from helpers.running import TINY_ARGS, checkpoint_every, refused, run_cli, run_main
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
-from lstm_mnist.data.user_images import load_user_images
+from lstm_mnist.data.user_pictures import load_user_images
 from lstm_mnist.nets.reading_order import fixed_permutation
 
 SMALL = ["--model.hidden_size", "8", "--trainer.enable_progress_bar", "false"]

@@ -14,7 +14,8 @@ from PIL import ExifTags, Image, ImageDraw
 from helpers.reading import only
 from helpers.running import QUICK, refused, run_main
 from helpers.user_pictures import png_header_only
-from lstm_mnist.data.user_images import load_user_images, read_picture, to_mnist_form
+from lstm_mnist.data.user_images import read_picture, to_mnist_form
+from lstm_mnist.data.user_pictures import load_user_images
 from lstm_mnist.errors import UserInputError
 
 
@@ -94,7 +95,9 @@ def test_cli_predict_refuses_a_non_image_cleanly(tiny_data, tmp_path):
         "third",
         "third_probability",
         "label",
+        "correct",
     }
+    assert all(row["correct"] == str(int(row["prediction"] == row["label"])) for row in rows)
     assert float(rows[0]["probability"]) >= float(rows[0]["second_probability"]) >= float(rows[0]["third_probability"])
 
 

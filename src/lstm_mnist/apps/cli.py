@@ -21,7 +21,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lstm_mnist.apps.config_spellings import spelled_out
 from lstm_mnist.apps.program import program
-from lstm_mnist.apps.quiet import no_restoring_messages
+from lstm_mnist.apps.quiet import no_restoring_messages, quiet_predicting
 from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.storage.atomic import AtomicSaveConfig
@@ -152,6 +152,15 @@ class LSTMMNISTCLI(LightningCLI):
         ]
         print("\n".join(lines))
 
+    def predict(self, **kwargs) -> None:
+        """``predict``, run by LightningCLI in place of ``Trainer.predict``: as quiet as ``fit``
+        (quiet.py), and keeping no predictions in memory, since the writer has them on disk
+        (a million pictures would otherwise hold gigabytes)."""
+        if kwargs.get("return_predictions") is None:
+            kwargs["return_predictions"] = False
+        with quiet_predicting():
+            self.trainer.predict(**kwargs)
+
     def _test(self, checkpoint_path: str) -> float:
         """The test accuracy of one checkpoint of this run."""
         results = self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=checkpoint_path, verbose=False)
@@ -188,12 +197,20 @@ def default_callbacks() -> list[Namespace]:
     return [Namespace(class_path=c["class_path"], init_args=Namespace(**c.get("init_args", {}))) for c in listed]
 
 
+def default_network() -> dict:
+    """The network the default config names: ``class_path`` and every setting (``init_args``, the
+    class's defaults where the config gives none)."""
+    net = yaml.safe_load(default_config().read_text())["model"]["net"]
+    parameters = inspect.signature(network_class(net["class_path"])).parameters
+    settings = {name: parameter.default for name, parameter in parameters.items()}
+    return {"class_path": net["class_path"], "init_args": {**settings, **net.get("init_args", {})}}
+
+
 def network_shorthand() -> set[str]:
     """The network settings that may be given directly under ``model`` (``--model.hidden_size``):
     those of the network the default config names, which are not the recipe's own."""
-    net = yaml.safe_load(default_config().read_text())["model"]["net"]
     recipe = set(inspect.signature(LitLSTMClassifier).parameters)
-    return set(inspect.signature(network_class(net["class_path"])).parameters) - recipe
+    return set(default_network()["init_args"]) - recipe
 
 
 def make_cli(args: list[str] | None = None, run: bool = True, callbacks: list | None = None) -> LSTMMNISTCLI:

@@ -23,6 +23,13 @@ CHATTER = (
 # What Lightning says when it restores a checkpoint: worth reading when a user asked for it
 # (test --ckpt_path, resuming), noise when the end of fit scores its own checkpoints.
 RESTORING = ("Restoring states from the checkpoint path at ", "Loaded model weights from the checkpoint at ")
+# What Lightning warns about while predicting from a checkpoint, none of it the user's concern: the
+# checkpoint callbacks' state is not needed to predict, and our prediction writer does not use the
+# batch indices that Lightning can read only from a torch DataLoader.
+PREDICTING = (
+    r"The dirpath has changed from ",
+    r"Couldn't infer the batch indices fetched from your dataloader",
+)
 # The loggers Lightning writes these through.
 LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.seed")
 
@@ -63,3 +70,13 @@ def no_restoring_messages():
         yield
     finally:
         logger.removeFilter(dropper)
+
+
+@contextlib.contextmanager
+def quiet_predicting():
+    """Within the block, ``predict`` is as quiet as ``fit``: no restoring messages and none of
+    ``PREDICTING``'s warnings."""
+    with no_restoring_messages(), warnings.catch_warnings():
+        for message in PREDICTING:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        yield

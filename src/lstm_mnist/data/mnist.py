@@ -22,7 +22,7 @@ from lstm_mnist.data.idx_files import (
     read_idx_pair,
     to_float,
 )
-from lstm_mnist.data.user_images import load_user_images
+from lstm_mnist.data.user_pictures import UserPictures
 from lstm_mnist.errors import UserInputError
 
 
@@ -43,6 +43,9 @@ class MNISTDataModule(L.LightningDataModule):
         data_on_device: keep the whole dataset on the accelerator and cut batches there.
         predict_path: an image file or a folder of them for ``predict``; without it ``predict``
             classifies the 10k test set.
+        labels: a CSV file (``file,label``) of the digits in ``predict_path``'s pictures, so that
+            ``predict`` reports how many it reads right; unset, the folder's ``labels.csv`` if it
+            has one.
         augmentation: vary each training batch (turned, slanted, scaled, moved, thicker strokes;
             data/augmentation.py) so that the model reads digits written unlike MNIST's; unset,
             none. Validation, test and predict always see the images as they are.
@@ -60,6 +63,7 @@ class MNISTDataModule(L.LightningDataModule):
         num_workers: int = 0,
         data_on_device: bool = True,
         predict_path: str | None = None,
+        labels: str | None = None,
         augmentation: Augmentation | None = None,
     ) -> None:
         super().__init__()
@@ -75,15 +79,20 @@ class MNISTDataModule(L.LightningDataModule):
         self.shuffle_seed = shuffle_seed
         self.num_workers = num_workers
         self.data_on_device = data_on_device
+        if labels and not predict_path:
+            raise UserInputError("--data.labels names the digits of --data.predict_path's pictures: give both")
         self.predict_path = predict_path
+        self.labels = labels
         if augmentation is not None:
             augmentation.check()
         self.augmentation = augmentation
         self._augmentation_draws = augmentation.generator() if augmentation else None
         self.splits: dict[str, tuple[Tensor, ...]] = {}
-        # What predict classifies: a name for each image, and its label where one is known.
+        # What predict classifies: a name for each image (its batches carry positions in this list,
+        # and the label where one is known), and whether any label is.
         self.predict_names: list[str] = []
-        self.predict_labels: Tensor | None = None
+        self.predict_has_labels = False
+        self._user_pictures: UserPictures | None = None
         self._train_batches: TensorBatches | None = None
         self._train_batches_state: dict | None = None  # from a checkpoint, for the next train loader
 
@@ -116,9 +125,10 @@ class MNISTDataModule(L.LightningDataModule):
         training run split its 60k images.
         """
         if stage == "predict" and self.predict_path:
-            if "predict" not in self.splits:
-                self.predict_names, images = load_user_images(self.predict_path)
-                self.splits["predict"] = (images,)
+            if self._user_pictures is None:
+                self._user_pictures = UserPictures(self.predict_path, self.eval_batch_size, self.labels)
+                self.predict_names = self._user_pictures.names
+                self.predict_has_labels = self._user_pictures.has_labels
             return
         if missing_files(self.data_dir):  # called without a Trainer (a notebook, a test)
             self.prepare_data()
@@ -139,9 +149,10 @@ class MNISTDataModule(L.LightningDataModule):
             images, labels = read_idx_pair(folder / TEST_FILES[0], folder / TEST_FILES[1])
             self.splits["test"] = (to_float(images), labels)
         if stage == "predict":
-            self.predict_names = [f"MNIST test image {index}" for index in range(len(self.splits["test"][1]))]
-            self.predict_labels = self.splits["test"][1]
-            self.splits["predict"] = self.splits["test"]
+            images, labels = self.splits["test"]
+            self.predict_names = [f"MNIST test image {index}" for index in range(len(labels))]
+            self.predict_has_labels = True
+            self.splits["predict"] = (images, labels, torch.arange(len(labels)))
 
     def _device(self) -> torch.device:
         if self.data_on_device and self.trainer is not None:
@@ -208,4 +219,7 @@ class MNISTDataModule(L.LightningDataModule):
         return self._loader("test", self.eval_batch_size, shuffle=False)
 
     def predict_dataloader(self):
+        """``(images, labels, positions in predict_names)`` batches; a label of -1 is unknown."""
+        if self._user_pictures is not None:
+            return self._user_pictures  # read a batch at a time, on the CPU (Lightning moves each batch)
         return self._loader("predict", self.eval_batch_size, shuffle=False)

@@ -122,30 +122,3 @@ def to_mnist_form(image: Image.Image) -> Tensor:
     canvas = torch.zeros(MNIST.side, MNIST.side)
     canvas[top : top + height, left : left + width] = digit
     return canvas
-
-
-def load_user_images(path: str | Path) -> tuple[list[str], Tensor]:
-    """Every readable picture at ``path`` (a file, or a folder's files in name order) in MNIST's form.
-
-    In a folder, a file that is not a picture, or a blank one, is named on stderr and skipped;
-    a single file that is not, or a folder with none, stops the run with a message.
-    """
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(file for file in path.iterdir() if file.is_file() and not file.name.startswith("."))
-    elif path.is_file():
-        files = [path]
-    else:
-        raise UserInputError(f"--data.predict_path {path} does not exist: give an image file or a folder of them")
-    names, images = [], []
-    for file in files:
-        try:
-            images.append(read_picture(file))
-            names.append(str(file))
-        except ValueError as error:  # UnreadablePicture, or Pillow failing on an odd file
-            if not path.is_dir():
-                raise UserInputError(f"{file}: {error}") from error
-            print(f"skipped {file}: {error}", file=sys.stderr)
-    if not images:
-        raise UserInputError(f"no readable digit images in {path} (PNG, JPEG and the other formats PIL reads)")
-    return names, torch.stack(images)

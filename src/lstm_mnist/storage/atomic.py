@@ -29,24 +29,57 @@ from lstm_mnist.errors import UserInputError
 def write_atomically(path: str | Path, write: Callable[[IO[bytes]], Any]) -> None:
     """``write(file)`` into a temporary file beside ``path``, then rename it to ``path``. A failure
     to write (a full disk, a folder made read-only, ...) is one line naming the file and the cause."""
-    path = Path(path)
-    partial = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(partial, "xb") as file:  # "x": never someone else's file; the user's umask applies
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(partial, path)
-        sync_folder(path.parent)
-    except BaseException as error:
+    pieces = AtomicFile(path)
+    with pieces.failures_told():
+        write(pieces.file)
+    pieces.commit()
+
+
+class AtomicFile:
+    """A file written in pieces (``predictions.csv``, a batch at a time) that appears whole or not at
+    all: the pieces go to a temporary file beside ``path``; ``commit`` renames it over ``path``,
+    ``abort`` removes it. A failure to write is one line naming the file and the cause."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.partial = self.path.with_name(f".{self.path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
+        with self.failures_told():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = open(self.partial, "xb")  # noqa: SIM115  "x": never someone else's file; the umask applies
+
+    @contextlib.contextmanager
+    def failures_told(self):
+        """Within the block, any failure removes the temporary file, and an ``OSError`` becomes the
+        one-line ``UserInputError``."""
+        try:
+            yield
+        except BaseException as error:
+            self.abort()
+            if isinstance(error, OSError):
+                raise UserInputError(
+                    f"cannot write {self.path}: {error.strerror or error}; the files written before it are intact"
+                ) from error
+            raise
+
+    def write(self, data: bytes) -> None:
+        with self.failures_told():
+            self.file.write(data)
+
+    def commit(self) -> None:
+        """Flushed, fsynced, renamed over ``path``, and the rename made durable."""
+        with self.failures_told():
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.partial, self.path)
+            sync_folder(self.path.parent)
+
+    def abort(self) -> None:
+        """Nothing written: the temporary file closed and removed (again: a no-op)."""
+        with contextlib.suppress(OSError, AttributeError):
+            self.file.close()
         with contextlib.suppress(OSError):
-            partial.unlink()
-        if isinstance(error, OSError):
-            raise UserInputError(
-                f"cannot write {path}: {error.strerror or error}; the files written before it are intact"
-            ) from error
-        raise
+            self.partial.unlink()
 
 
 def sync_folder(folder: Path) -> None:

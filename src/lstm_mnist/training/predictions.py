@@ -1,66 +1,125 @@
-"""``predict`` output: ``predictions.csv`` in the run's folder and a table on the console."""
+"""``predict`` output: ``predictions.csv`` in the run's folder, a table on the console, and, where the
+pictures' digits are known, how many it read right.
+
+Rows are written a batch at a time into a file that appears whole or not at all
+(storage/atomic.py): memory stays flat at any number of pictures, and an interrupted run leaves no
+half ``predictions.csv``. Where labels are known (the MNIST test set, or a user's ``labels.csv``),
+the console and the file say which were read right, the console adds the accuracy of every digit
+and the most frequent confusions, and TensorBoard gets the confusion matrix.
+"""
 
 import csv
 import io
-from pathlib import Path
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
+from lightning.pytorch.loggers import TensorBoardLogger
 
-from lstm_mnist.storage.atomic import write_atomically
+from lstm_mnist.data.mnist_format import MNIST
+from lstm_mnist.storage.atomic import AtomicFile
+from lstm_mnist.training.figures import confusion_figure
 
 TABLE_ROWS = 20  # printed rows; the file holds all of them
+CONFUSIONS_SHOWN = 5  # the most frequent confusions printed
+COLUMNS = ["path", "prediction", "probability", "second", "second_probability", "third", "third_probability"]
+LABEL_COLUMNS = ["label", "correct"]  # where the digits are known (empty for a picture without a label)
 
 
 class PredictionWriter(BasePredictionWriter):
-    """Writes one row per image: its name, the predicted digit and probability, and the top 3.
-
-    The file is written whole or not at all (storage/atomic.py), so an interrupted run never leaves half
-    a ``predictions.csv``.
-    """
+    """Writes one row per image: its name, the predicted digit and probability, the next two, and
+    where known its label and whether it was read right."""
 
     def __init__(self) -> None:
-        super().__init__(write_interval="epoch")
+        super().__init__(write_interval="batch")
+        self._file: AtomicFile | None = None
 
-    def write_on_epoch_end(self, trainer: L.Trainer, pl_module, predictions, batch_indices) -> None:
-        log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
-        if not trainer.is_global_zero or not predictions:
+    def on_predict_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
+        self._labelled = trainer.datamodule.predict_has_labels
+        self._confusion = torch.zeros(MNIST.classes, MNIST.classes, dtype=torch.long)
+        self._shown: list[list] = []
+        self._rows = 0
+        if trainer.is_global_zero:
+            self._file = AtomicFile(f"{self._log_dir}/predictions.csv")
+            self._write_rows([COLUMNS + (LABEL_COLUMNS if self._labelled else [])])
+
+    def write_on_batch_end(self, trainer, pl_module, prediction, batch_indices, batch, batch_idx, dataloader_idx=0):
+        if self._file is None:
             return
-        probabilities = torch.cat([batch["probabilities"] for batch in predictions]).float().cpu()
-        data = trainer.datamodule
-        names = data.predict_names
-        labels = data.predict_labels
-        top_probability, top_digit = probabilities.topk(3, dim=1)
-        header = ["path", "prediction", "probability", "second", "second_probability", "third", "third_probability"]
+        names = trainer.datamodule.predict_names
+        _, labels, positions = batch
+        top_probability, top_digit = prediction["probabilities"].float().cpu().topk(3, dim=1)
+        labels, positions = labels.cpu(), positions.cpu()
         rows = []
-        for index, name in enumerate(names):
-            row = [name]
+        for index in range(len(positions)):
+            row = [names[int(positions[index])]]
             for rank in range(3):
                 row += [int(top_digit[index, rank]), f"{float(top_probability[index, rank]):.4f}"]
-            rows.append(row + ([int(labels[index])] if labels is not None else []))
-        if labels is not None:
-            header.append("label")
+            if self._labelled:
+                label = int(labels[index])
+                row += [label, int(label == row[1])] if label >= 0 else ["", ""]
+            rows.append(row)
+        known = labels >= 0
+        self._confusion += torch.bincount(
+            labels[known] * MNIST.classes + top_digit[known, 0], minlength=MNIST.classes**2
+        ).view(MNIST.classes, MNIST.classes)
+        self._shown += rows[: TABLE_ROWS - len(self._shown)]
+        self._rows += len(rows)
+        self._write_rows(rows)
 
-        path = Path(log_dir) / "predictions.csv"
-        table = io.StringIO(newline="")
-        writer = csv.writer(table)
-        writer.writerow(header)
-        writer.writerows(rows)
-        write_atomically(path, lambda file: file.write(table.getvalue().encode()))
-        self._print_table(rows, labels, top_digit[:, 0], path)
+    def _write_rows(self, rows: list[list]) -> None:
+        text = io.StringIO(newline="")
+        csv.writer(text).writerows(rows)
+        self._file.write(text.getvalue().encode())
 
-    @staticmethod
-    def _print_table(rows, labels, predicted, path: Path) -> None:
-        width = min(60, max(len(str(row[0])) for row in rows))
-        print(f"\n{'image':<{width}}  digit  probability  then")
-        for row in rows[:TABLE_ROWS]:
-            print(
-                f"{str(row[0])[-width:]:<{width}}  {row[1]:>5}  {row[2]:>11}  {row[3]} ({row[4]}), {row[5]} ({row[6]})"
-            )
-        if len(rows) > TABLE_ROWS:
-            print(f"... {len(rows) - TABLE_ROWS} more rows in the file")
-        if labels is not None:
-            accuracy = (predicted == labels.cpu()).float().mean().item()
-            print(f"accuracy against the labels: {accuracy:.4f}")
-        print(f"predictions of {len(rows)} images written to {path}")
+    def on_predict_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._file is None:
+            return
+        self._file.commit()
+        self._file = None
+        print_table(self._shown, self._rows)
+        if self._confusion.sum():
+            print("\n".join(report(self._confusion)))
+            logger = trainer.logger
+            if isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_figure("predict/confusion_matrix", confusion_figure(self._confusion), 0)
+                logger.experiment.flush()
+        print(f"predictions of {self._rows:,} images written to {self._log_dir}/predictions.csv")
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        if self._file is not None:  # nothing half-written: no predictions.csv at all
+            self._file.abort()
+            self._file = None
+
+
+def print_table(rows: list[list], total: int) -> None:
+    width = min(60, max(len(str(row[0])) for row in rows))
+    print(f"\n{'image':<{width}}  digit  probability  then")
+    for row in rows:
+        print(f"{str(row[0])[-width:]:<{width}}  {row[1]:>5}  {row[2]:>11}  {row[3]} ({row[4]}), {row[5]} ({row[6]})")
+    if total > len(rows):
+        print(f"... {total - len(rows):,} more rows in the file")
+
+
+def report(confusion: torch.Tensor) -> list[str]:
+    """What a user wants to know about their labelled digits: how many were read right, of each digit,
+    and which mistakes were the most frequent (rows of ``confusion``: the true digit)."""
+    labelled, right = int(confusion.sum()), int(confusion.trace())
+    lines = [f"accuracy against the labels: {right / labelled:.4f} ({right:,} of {labelled:,})"]
+    per_digit = [
+        f"{digit}: {int(confusion[digit, digit]) / int(confusion[digit].sum()):.2f}"
+        for digit in range(MNIST.classes)
+        if confusion[digit].sum()
+    ]
+    lines.append("per digit:   " + "  ".join(per_digit))
+    mistakes = confusion.clone()
+    mistakes.fill_diagonal_(0)
+    counts, cells = mistakes.flatten().topk(CONFUSIONS_SHOWN)
+    confusions = [
+        f"{int(cell) // MNIST.classes} read as {int(cell) % MNIST.classes} ({int(count)})"
+        for count, cell in zip(counts, cells)
+        if count > 0
+    ]
+    lines.append("most confused: " + (", ".join(confusions) if confusions else "none"))
+    return lines
