@@ -8,62 +8,36 @@ Every picture goes through the same reading as ``predict`` and the demo page
 - **scikit-learn digits**: all 1,797 of ``sklearn.datasets.load_digits`` (UCI optdigits: 43 writers,
   another scanner, 8x8 pixels of 0-16), drawn dark on white at 64 pixels a side.
 - **printed fonts** and **handwriting-style fonts**: each digit set in every font file of the Debian
-  packages below (``apt-get install`` them; a missing package is named and skipped), then
-  "photographed" as users photograph paper: off-white paper with grain, dark ink, a random size and
-  place, a slight turn, blur, a JPEG. ``--variants`` pictures of each digit in each font.
+  packages that ``data/font_packages.HELD_OUT_PACKAGES`` names, which no training uses (``apt-get
+  install`` them; a missing package is named and skipped), then "photographed" as users photograph
+  paper (``data/font_digits.photographed_digit``): off-white paper with grain, dark ink, a random
+  size and place, a slight turn, blur, a JPEG. ``--variants`` pictures of each digit in each font.
 - **user-style pictures**: MNIST test digits saved as users save pictures (photos, scans, drawings:
   ``tests/helpers/user_pictures.py``); these are MNIST's writers, so they test the reading, not the
   writers.
 - **MNIST test set**: the 10,000 images as they are, for comparison (with ``--data-dir``).
 
-Needs scikit-learn (``pip install scikit-learn``) for the first source.
+Needs scikit-learn for the first source: ``pip install -e '.[benchmarks]'``.
 """
 
 import argparse
-import io
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the user-style pictures of the tests
 
+from lstm_mnist.data.font_digits import font_files, photographed_digits  # noqa: E402
+from lstm_mnist.data.font_packages import HELD_OUT_PACKAGES, TRAINING_PACKAGES  # noqa: E402
 from lstm_mnist.data.idx_files import missing_files  # noqa: E402
 from lstm_mnist.data.mnist import MNISTDataModule  # noqa: E402
-from lstm_mnist.data.mnist_format import MNIST  # noqa: E402
 from lstm_mnist.data.user_images import picture_to_mnist, read_picture  # noqa: E402
 from lstm_mnist.training.recipe import LitLSTMClassifier  # noqa: E402
-
-# Debian's font packages, by the kind of digits they draw.
-PRINTED_FONT_PACKAGES = ("fonts-dejavu-core", "fonts-liberation", "fonts-urw-base35", "fonts-freefont-ttf")
-HANDWRITING_FONT_PACKAGES = (
-    "fonts-humor-sans",
-    "fonts-dkg-handwriting",
-    "fonts-breip",
-    "fonts-klee",
-    "fonts-bwht",
-    "fonts-rufscript",
-    "fonts-sjfonts",
-    "fonts-yusei-magic",
-)
-FONT_ENDINGS = (".ttf", ".otf")
-
-
-def font_files(packages: tuple[str, ...]) -> tuple[list[Path], list[str]]:
-    """The font files the installed ``packages`` hold (``dpkg -L``), and the packages not installed."""
-    files, missing = [], []
-    for package in packages:
-        listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
-        if listing.returncode != 0:
-            missing.append(package)
-            continue
-        files += sorted(Path(line) for line in listing.stdout.splitlines() if line.endswith(FONT_ENDINGS))
-    return [file for file in files if file.is_file()], missing
 
 
 def sklearn_digits() -> tuple[list[Image.Image], list[int]]:
@@ -76,48 +50,6 @@ def sklearn_digits() -> tuple[list[Image.Image], list[int]]:
         ink = Image.fromarray((image / 16 * 255).astype(np.uint8)).resize((64, 64), Image.BICUBIC)
         pictures.append(Image.fromarray(255 - np.asarray(ink)))
     return pictures, [int(label) for label in digits.target]
-
-
-def photographed_digit(font_file: Path, digit: int, rng: np.random.Generator) -> Image.Image | None:
-    """``digit`` set in the font, as a phone photo of it on paper: off-white with grain, dark ink,
-    a random size and place, turned a little, blurred, saved as a JPEG. None when the font has no
-    glyph for it (nothing drawn)."""
-    side = 160
-    size = int(rng.integers(50, 110))
-    try:
-        font = ImageFont.truetype(str(font_file), size)
-    except OSError:
-        return None
-    paper = int(rng.integers(215, 250))
-    ink = int(rng.integers(10, 70))
-    page = Image.new("L", (side, side), paper)
-    draw = ImageDraw.Draw(page)
-    left, top, right, bottom = draw.textbbox((0, 0), str(digit), font=font)
-    if right - left < 2 or bottom - top < 2:
-        return None
-    x = (side - (right - left)) / 2 - left + rng.uniform(-15, 15)
-    y = (side - (bottom - top)) / 2 - top + rng.uniform(-15, 15)
-    draw.text((x, y), str(digit), fill=ink, font=font)
-    page = page.rotate(rng.uniform(-6, 6), resample=Image.BICUBIC, fillcolor=paper)
-    page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.4)))
-    grain = rng.normal(0, 4, size=(side, side))
-    page = Image.fromarray(np.clip(np.asarray(page, dtype=np.float64) + grain, 0, 255).astype(np.uint8))
-    photo = io.BytesIO()
-    page.convert("RGB").save(photo, format="JPEG", quality=int(rng.integers(60, 92)))
-    photo.seek(0)
-    return Image.open(photo)
-
-
-def font_digits(files: list[Path], variants: int, rng: np.random.Generator) -> tuple[list[Image.Image], list[int]]:
-    pictures, labels = [], []
-    for file in files:
-        for digit in range(MNIST.classes):
-            for _ in range(variants):
-                picture = photographed_digit(file, digit, rng)
-                if picture is not None:
-                    pictures.append(picture)
-                    labels.append(digit)
-    return pictures, labels
 
 
 def user_style_digits(data_dir: str, count: int, folder: Path) -> tuple[list[Path], list[int]]:
@@ -151,7 +83,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     model = LitLSTMClassifier.load_from_checkpoint(args.ckpt_path).eval()
-    rng = np.random.default_rng(args.seed)
     rows = []
 
     def score(source: str, images: torch.Tensor, labels: list[int], note: str = "") -> None:
@@ -162,17 +93,19 @@ def main() -> None:
     started = time.perf_counter()
     pictures, labels = sklearn_digits()
     score("scikit-learn digits", torch.stack([picture_to_mnist(p) for p in pictures]), labels)
-    for source, packages in (
-        ("printed fonts", PRINTED_FONT_PACKAGES),
-        ("handwriting-style fonts", HANDWRITING_FONT_PACKAGES),
-    ):
+    for kind, packages in HELD_OUT_PACKAGES.items():
         files, missing = font_files(packages)
         if not files:
-            print(f"{source}: none of {', '.join(packages)} is installed", file=sys.stderr)
+            print(f"{kind} fonts: none of {', '.join(packages)} is installed", file=sys.stderr)
             continue
-        pictures, labels = font_digits(files, args.variants, rng)
-        note = f"{len(files)} fonts" + (f"; not installed: {', '.join(missing)}" if missing else "")
-        score(source, torch.stack([picture_to_mnist(p) for p in pictures]), labels, note)
+        images, labels = photographed_digits(files, args.variants, args.seed)
+        note = f"{len(files)} fonts of {', '.join(packages)}"
+        score(
+            f"{kind} fonts",
+            images,
+            labels.tolist(),
+            note + (f"; not installed: {', '.join(missing)}" if missing else ""),
+        )
     if args.data_dir and not missing_files(args.data_dir):
         import tempfile
 
@@ -184,6 +117,8 @@ def main() -> None:
         images, labels = data.splits["test"]
         score("MNIST test set", images, labels.tolist())
     print(f"\n{args.ckpt_path} ({model.description}), seed {args.seed}, {time.perf_counter() - started:.0f} s")
+    trained_on = ", ".join(package for packages in TRAINING_PACKAGES.values() for package in packages)
+    print(f"(the font rows use fonts held out of --data.font_digits, which trains on {trained_on})")
     print("| source | images | accuracy | most confused (true->read: count) | |\n| --- | --- | --- | --- | --- |")
     for source, count, correct, confusions, note in rows:
         print(f"| {source} | {count:,} | {correct:.2%} | {confusions} | {note} |")

@@ -12,6 +12,7 @@ from torchvision.datasets import MNIST as TorchvisionMNIST
 
 from lstm_mnist.data.augmentation import Augmentation
 from lstm_mnist.data.batches import TensorBatches
+from lstm_mnist.data.font_digits import FontDigits
 from lstm_mnist.data.idx_files import (
     DATA_DIR_VARIABLE,
     TEST_FILES,
@@ -49,6 +50,9 @@ class MNISTDataModule(L.LightningDataModule):
         augmentation: vary each training batch (turned, slanted, scaled, moved, thicker strokes;
             data/augmentation.py) so that the model reads digits written unlike MNIST's; unset,
             none. Validation, test and predict always see the images as they are.
+        font_digits: add digits set in fonts and photographed to the training images
+            (data/font_digits.py: the fonts of Debian packages kept apart from those the external
+            benchmark scores on); unset, none. Made when training starts, in seconds.
     """
 
     def __init__(
@@ -65,6 +69,7 @@ class MNISTDataModule(L.LightningDataModule):
         predict_path: str | None = None,
         labels: str | None = None,
         augmentation: Augmentation | None = None,
+        font_digits: FontDigits | None = None,
     ) -> None:
         super().__init__()
         for name, size in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
@@ -86,6 +91,9 @@ class MNISTDataModule(L.LightningDataModule):
         if augmentation is not None:
             augmentation.check()
         self.augmentation = augmentation
+        if font_digits is not None:
+            font_digits.check()
+        self.font_digits = font_digits
         self._augmentation_draws = augmentation.generator() if augmentation else None
         self.splits: dict[str, tuple[Tensor, ...]] = {}
         # What predict classifies: a name for each image (its batches carry positions in this list,
@@ -144,6 +152,9 @@ class MNISTDataModule(L.LightningDataModule):
             val_index, train_index = order[: self.val_size], order[self.val_size :]
             images = to_float(images)
             self.splits["train"] = (images[train_index], labels[train_index])
+            if self.font_digits is not None:
+                printed, digits = self.font_digits.images()
+                self.splits["train"] = (torch.cat([images[train_index], printed]), torch.cat([labels[train_index], digits]))
             self.splits["val"] = (images[val_index], labels[val_index])
         if stage in (None, "test", "predict") and "test" not in self.splits:
             images, labels = read_idx_pair(folder / TEST_FILES[0], folder / TEST_FILES[1])
