@@ -139,3 +139,4 @@ def test_predict_prints_no_lightning_chatter(checkpoint, pictures, tiny_data, tm
     )
     for chatter in ("dirpath has changed", "Couldn't infer the batch indices", "Restoring states", "Loaded model"):
         assert chatter not in result.err + result.out
+    assert "model: LSTM of 64 units reading rows, trained on MNIST\n" in result.err

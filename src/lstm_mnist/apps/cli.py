@@ -22,7 +22,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lstm_mnist.apps.config_spellings import spelled_out
 from lstm_mnist.apps.program import program
 from lstm_mnist.apps.quiet import no_restoring_messages, quiet_predicting
-from lstm_mnist.data.mnist import MNISTDataModule
+from lstm_mnist.data.mnist import MNISTDataModule, trained_on
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.storage.atomic import AtomicSaveConfig
 from lstm_mnist.storage.checkpoint_reader import architecture_differences, network_class, read_checkpoint
@@ -158,6 +158,9 @@ class LSTMMNISTCLI(LightningCLI):
         (a million pictures would otherwise hold gigabytes)."""
         if kwargs.get("return_predictions") is None:
             kwargs["return_predictions"] = False
+        if self.checkpoint is not None:
+            learned = trained_on(self.checkpoint.get(MNISTDataModule.__name__))
+            print(f"model: {self.model.description}, trained on {learned}", file=sys.stderr)
         with quiet_predicting():
             self.trainer.predict(**kwargs)
 

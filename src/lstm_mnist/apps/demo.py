@@ -96,7 +96,7 @@ def build_page(model: LitLSTMClassifier):
     with gr.Blocks(title="lstm-mnist: watch an LSTM read your digit") as page:
         gr.Markdown(
             f"## Draw a digit\nThe network reads your drawing one {steps} at a time "
-            f"({model.description}); the chart shows its answer "
+            f"({model.description}, trained on {model.trained_on}); the chart shows its answer "
             f"forming after each {steps}."
         )
         with gr.Row():

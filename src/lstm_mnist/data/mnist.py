@@ -5,6 +5,8 @@ per sample. ``setup`` is idempotent, so Lightning may call it for every stage of
 reading the files again.
 """
 
+from dataclasses import asdict
+
 import lightning as L
 import torch
 from torch import Tensor
@@ -216,6 +218,11 @@ class MNISTDataModule(L.LightningDataModule):
         state = {"train_batches": self._train_batches.state_dict()} if self._train_batches else {}
         if self._augmentation_draws is not None:
             state["augmentation_draws"] = self._augmentation_draws.get_state()
+        # What the model learned from, for predict and the demo page to say (``trained_on``).
+        state["trained_on"] = {
+            "augmentation": asdict(self.augmentation) if self.augmentation else None,
+            "font_digits": asdict(self.font_digits) if self.font_digits else None,
+        }
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -234,3 +241,22 @@ class MNISTDataModule(L.LightningDataModule):
         if self._user_pictures is not None:
             return self._user_pictures  # read a batch at a time, on the CPU (Lightning moves each batch)
         return self._loader("predict", self.eval_batch_size, shuffle=False)
+
+
+def trained_on(datamodule_state: dict | None) -> str:
+    """What a checkpoint's model learned from, in words, from the DataModule's part of the checkpoint
+    (runs from before it was recorded trained on MNIST alone, as they then could)."""
+    recorded = (datamodule_state or {}).get("trained_on") or {}
+    words = "MNIST"
+    if recorded.get("font_digits"):
+        fonts = recorded["font_digits"]
+        kinds = "/".join(fonts["kinds"])
+        words += f" and digits set in fonts (each digit photographed {fonts['per_digit']}x in each {kinds} training font)"
+    if recorded.get("augmentation"):
+        varied = recorded["augmentation"]
+        low, high = varied["scale"]
+        words += (
+            f", varied (turned up to {varied['rotation']:g} degrees, scaled {low:g}-{high:g}, slanted {varied['shear']:g}, "
+            f"moved {varied['shift']:g} of the side, {varied['thicker']:.0%} thicker)"
+        )
+    return words

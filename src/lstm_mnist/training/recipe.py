@@ -10,6 +10,7 @@ from torch.nn import functional as F
 from torchmetrics import MaxMetric, MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
+from lstm_mnist.data.mnist import MNISTDataModule, trained_on
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.nets.network import Network, class_path
@@ -68,6 +69,7 @@ class LitLSTMClassifier(L.LightningModule):
         if not 0.0 <= beta2 < 1.0:
             raise UserInputError(f"--model.beta2 must be at least 0 and below 1, got {beta2}")
         self.net = net
+        self.trained_on = "MNIST"  # what the weights learned from, where a checkpoint says (from_checkpoint)
         # The network is described, never pickled: checkpoints hold only tensors and plain values.
         self.save_hyperparameters(ignore=["net"])
         self.hparams["net"] = network_config(self.net)
@@ -174,6 +176,7 @@ class LitLSTMClassifier(L.LightningModule):
             raise UserInputError(
                 f"{path}: its weights do not fit the hyperparameters stored with them ({first_line})"
             ) from error
+        model.trained_on = trained_on(checkpoint.get(MNISTDataModule.__name__))
         return model
 
     def on_train_start(self) -> None:
