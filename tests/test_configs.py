@@ -1,6 +1,7 @@
 """Every config in configs/ parses and builds, the default callbacks are in the config, and every
 model and data flag explains itself in --help."""
 
+import dataclasses
 import re
 
 import pytest
@@ -63,7 +64,12 @@ def test_every_config_parses_and_builds_what_it_says(path, tmp_path):
         else:
             assert cli.model.hparams[name] == value, name
     for name, value in written.get("data", {}).items():
-        assert getattr(cli.datamodule, name) == value, name
+        built = getattr(cli.datamodule, name)
+        if dataclasses.is_dataclass(built):  # a block of settings (augmentation, font_digits): each one given
+            for setting, given in value.items():
+                assert getattr(built, setting) == (tuple(given) if isinstance(given, list) else given), setting
+        else:
+            assert built == value, name
     for name, value in written.get("trainer", {}).items():
         if name == "callbacks":
             listed = {callback["class_path"].rsplit(".", 1)[1] for callback in value}
