@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import random
 import re
+import resource
 import signal
 import sys
 import time
@@ -221,6 +222,36 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_the_checkpoints_befor
     checkpoints = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
     assert torch.load(checkpoints / "last.ckpt", weights_only=True)["global_step"] == 5
     assert torch.load(only(checkpoints.glob("best-step=5-*.ckpt")), weights_only=True)["global_step"] == 5
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+def run_with_file_size_limit(limit: int, args: list[str], data_dir: Path, output: Path) -> None:
+    """A forked run in which the kernel refuses to write a file past ``limit`` bytes (EFBIG), as a
+    full disk refuses with ENOSPC; SIGXFSZ ignored, so the write fails instead of killing the run."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    run_in_child(args, data_dir, output)
+
+
+def test_a_real_refused_write_of_a_checkpoint_is_one_line(tiny_data, tmp_path):
+    """No patched function: the kernel refuses the checkpoint's bytes, torch.save's zip writer turns
+    that into a RuntimeError, and the run still ends with one line naming the file, exit 1, the
+    files before it whole and no .partial left."""
+    output = tmp_path / "output.txt"
+    args = [*QUICK, "--trainer.default_root_dir", str(tmp_path)]
+    # config.yaml and the events fit under 60 kB; a checkpoint of the default model (about 300 kB) does not
+    child = FORK.Process(target=run_with_file_size_limit, args=(60_000, ["fit", *args], tiny_data, output))
+    child.start()
+    child.join(120)
+    err = output.read_text()
+    assert child.exitcode == 1, err[-3000:]
+    [error] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert re.fullmatch(
+        r"error: cannot write \S+/checkpoints/\S+\.ckpt: File too large; the files written before it are intact", error
+    )
+    assert "Traceback" not in err
+    run = tmp_path / "lightning_logs" / "version_0"
+    assert "model:" in (run / "config.yaml").read_text() and not list(tmp_path.rglob("*.ckpt"))
     assert not list(tmp_path.rglob("*.partial"))
 
 

@@ -55,9 +55,10 @@ class AtomicFile:
             yield
         except BaseException as error:
             self.abort()
-            if isinstance(error, OSError):
+            cause = os_error_behind(error)
+            if cause is not None:
                 raise UserInputError(
-                    f"cannot write {self.path}: {error.strerror or error}; the files written before it are intact"
+                    f"cannot write {self.path}: {cause.strerror or cause}; the files written before it are intact"
                 ) from error
             raise
 
@@ -80,6 +81,20 @@ class AtomicFile:
             self.file.close()
         with contextlib.suppress(OSError):
             self.partial.unlink()
+
+
+def os_error_behind(error: BaseException) -> OSError | None:
+    """The ``OSError`` that ``error`` is, or that it was raised while handling. ``torch.save``'s zip
+    writer meets a full disk as ``OSError(ENOSPC)`` (``EFBIG`` past a file-size limit), then its
+    ``__exit__`` raises ``RuntimeError: [enforce fail at inline_container.cc] unexpected pos ...``,
+    which is what reaches us, with the ``OSError`` as its context."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, OSError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def sync_folder(folder: Path) -> None:
