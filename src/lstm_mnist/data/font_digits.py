@@ -1,0 +1,122 @@
+"""Digits set in fonts and photographed as users photograph paper: extra training images for a model
+that must read printed digits, and (in other fonts) a test of how well it does.
+
+Each picture is a digit drawn with Pillow in one font file of a Debian font package, on off-white
+paper with grain, in dark ink, at a random size and place, turned a little, blurred and saved as a
+JPEG, then brought to MNIST's form by the same reading as ``predict`` (user_images.py). The fonts
+are split by package (font_packages.py): training takes ``TRAINING_PACKAGES``;
+``benchmarks/external_digits.py`` scores on ``HELD_OUT_PACKAGES``, which no training sees.
+"""
+
+import io
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from torch import Tensor
+
+from lstm_mnist.data.font_packages import NOT_DIGITS, TRAINING_PACKAGES
+from lstm_mnist.data.mnist_format import MNIST
+from lstm_mnist.data.user_images import picture_to_mnist
+from lstm_mnist.errors import UserInputError
+
+FONT_ENDINGS = (".ttf", ".otf")
+PAGE = 160  # pixels a side of the photographed paper
+
+
+def font_files(packages: tuple[str, ...]) -> tuple[list[Path], list[str]]:
+    """The font files the installed ``packages`` hold (``dpkg -L``) that draw digits, and the packages
+    not installed."""
+    files, missing = [], []
+    for package in packages:
+        try:
+            listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
+        except FileNotFoundError:  # not a Debian system
+            missing.append(package)
+            continue
+        if listing.returncode != 0:
+            missing.append(package)
+            continue
+        files += sorted(Path(line) for line in listing.stdout.splitlines() if line.endswith(FONT_ENDINGS))
+    return [file for file in files if file.is_file() and file.name not in NOT_DIGITS], missing
+
+
+def photographed_digit(font_file: Path, digit: int, rng: np.random.Generator) -> Image.Image | None:
+    """``digit`` set in the font, as a phone photo of it on paper; None when the font has no glyph for it."""
+    size = int(rng.integers(50, 110))
+    try:
+        font = ImageFont.truetype(str(font_file), size)
+    except OSError:
+        return None
+    paper, ink = int(rng.integers(215, 250)), int(rng.integers(10, 70))
+    page = Image.new("L", (PAGE, PAGE), paper)
+    draw = ImageDraw.Draw(page)
+    left, top, right, bottom = draw.textbbox((0, 0), str(digit), font=font)
+    if right - left < 2 or bottom - top < 2:
+        return None
+    x = (PAGE - (right - left)) / 2 - left + rng.uniform(-15, 15)
+    y = (PAGE - (bottom - top)) / 2 - top + rng.uniform(-15, 15)
+    draw.text((x, y), str(digit), fill=ink, font=font)
+    page = page.rotate(rng.uniform(-6, 6), resample=Image.BICUBIC, fillcolor=paper)
+    page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.4)))
+    grain = rng.normal(0, 4, size=(PAGE, PAGE))
+    page = Image.fromarray(np.clip(np.asarray(page, dtype=np.float64) + grain, 0, 255).astype(np.uint8))
+    photo = io.BytesIO()
+    page.convert("RGB").save(photo, format="JPEG", quality=int(rng.integers(60, 92)))
+    photo.seek(0)
+    return Image.open(photo)
+
+
+def photographed_digits(files: list[Path], per_digit: int, seed: int) -> tuple[Tensor, Tensor]:
+    """``per_digit`` photographs of every digit in every font of ``files``, in MNIST's form:
+    ``(images [n, 28, 28] in [0, 1], labels [n])``; the same for the same seed."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for file in files:
+        for digit in range(MNIST.classes):
+            for _ in range(per_digit):
+                picture = photographed_digit(file, digit, rng)
+                if picture is not None:
+                    images.append(picture_to_mnist(picture))
+                    labels.append(digit)
+    return torch.stack(images), torch.tensor(labels)
+
+
+@dataclass
+class FontDigits:
+    """Training images added to MNIST's: every digit photographed in every font of the training
+    packages (``TRAINING_PACKAGES``; the held-out ones stay for the benchmark).
+
+    Args:
+        per_digit: photographs of each digit in each font.
+        kinds: which of the training packages' kinds: ``printed``, ``handwriting-style``.
+        seed: seeds the photographs (the same images for the same seed).
+    """
+
+    per_digit: int = 30
+    kinds: list[str] = field(default_factory=lambda: list(TRAINING_PACKAGES))
+    seed: int = 0
+
+    def check(self) -> None:
+        """A ``UserInputError`` naming the flag of a setting that cannot be (called by the DataModule)."""
+        unknown = sorted(set(self.kinds) - set(TRAINING_PACKAGES))
+        if unknown:
+            raise UserInputError(
+                f"--data.font_digits.kinds: {', '.join(unknown)} is not one of {', '.join(TRAINING_PACKAGES)}"
+            )
+        if self.per_digit < 1:
+            raise UserInputError(f"--data.font_digits.per_digit must be at least 1, got {self.per_digit}")
+
+    def images(self) -> tuple[Tensor, Tensor]:
+        """``(images, labels)``, or a ``UserInputError`` naming the packages to install."""
+        self.check()
+        packages = tuple(package for kind in self.kinds for package in TRAINING_PACKAGES[kind])
+        files, missing = font_files(packages)
+        if missing:
+            raise UserInputError(
+                f"--data.font_digits needs the font packages {', '.join(missing)}: apt-get install {' '.join(missing)}"
+            )
+        return photographed_digits(files, self.per_digit, self.seed)
