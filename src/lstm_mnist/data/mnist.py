@@ -156,7 +156,10 @@ class MNISTDataModule(L.LightningDataModule):
             self.splits["train"] = (images[train_index], labels[train_index])
             if self.font_digits is not None:
                 printed, digits = self.font_digits.images()
-                self.splits["train"] = (torch.cat([images[train_index], printed]), torch.cat([labels[train_index], digits]))
+                self.splits["train"] = (
+                    torch.cat([images[train_index], printed]),
+                    torch.cat([labels[train_index], digits]),
+                )
             self.splits["val"] = (images[val_index], labels[val_index])
         if stage in (None, "test", "predict") and "test" not in self.splits:
             images, labels = read_idx_pair(folder / TEST_FILES[0], folder / TEST_FILES[1])
@@ -251,12 +254,14 @@ def trained_on(datamodule_state: dict | None) -> str:
     if recorded.get("font_digits"):
         fonts = recorded["font_digits"]
         kinds = "/".join(fonts["kinds"])
-        words += f" and digits set in fonts (each digit photographed {fonts['per_digit']}x in each {kinds} training font)"
+        words += (
+            f" and digits set in fonts (each digit photographed {fonts['per_digit']}x in each {kinds} training font)"
+        )
     if recorded.get("augmentation"):
         varied = recorded["augmentation"]
         low, high = varied["scale"]
         words += (
-            f", varied (turned up to {varied['rotation']:g} degrees, scaled {low:g}-{high:g}, slanted {varied['shear']:g}, "
-            f"moved {varied['shift']:g} of the side, {varied['thicker']:.0%} thicker)"
+            f", varied (turned up to {varied['rotation']:g} degrees, scaled {low:g}-{high:g}, "
+            f"slanted {varied['shear']:g}, moved {varied['shift']:g} of the side, {varied['thicker']:.0%} thicker)"
         )
     return words

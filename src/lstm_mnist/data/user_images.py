@@ -5,7 +5,6 @@ ratio kept, and placed in the 28x28 image so that their centre of mass is at the
 A model trained on MNIST only reads other pictures well once they look like that.
 """
 
-import sys
 import warnings
 from pathlib import Path
 from typing import IO
@@ -17,7 +16,6 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstm_mnist.data.mnist_format import MNIST
-from lstm_mnist.errors import UserInputError
 
 INK_LEVEL = 0.3  # after contrast stretching, brighter than this counts as part of the digit
 NOISE_LEVEL = 0.1  # and darker than this is cleared, so paper texture and JPEG noise vanish

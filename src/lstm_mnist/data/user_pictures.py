@@ -48,7 +48,9 @@ class UserPictures:
             except ValueError as error:
                 raise UserInputError(f"{self.path}: {error}") from error
         else:
-            raise UserInputError(f"--data.predict_path {self.path} does not exist: give an image file or a folder of them")
+            raise UserInputError(
+                f"--data.predict_path {self.path} does not exist: give an image file or a folder of them"
+            )
         self.names = [str(file) for file in self.files]
         self.labels = read_labels(Path(labels), self.files, self.path) if labels else {}
         self.read = 0  # pictures read so far in this pass
