@@ -1,4 +1,4 @@
-"""Two ways of writing a run's settings that LightningCLI does not know, turned into its own before
+"""What a run's settings may say that LightningCLI does not know, turned into its own before
 it parses them:
 
 - **the network's settings directly under ``model``**: ``--model.hidden_size 128`` on the command
