@@ -76,6 +76,8 @@ def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(page_u
         page.goto(page_url)
 
         expect(page.locator(answer)).to_have_text("Draw a digit, then press Read it.", timeout=WAIT)
+        # the page says which network reads and what it learned from (the checkpoint records it)
+        expect(page.get_by_text("LSTM of 64 units reading rows, trained on MNIST)")).to_be_visible()
         page.get_by_role("button", name="Read it").click()  # nothing drawn yet
         expect(page.locator(answer)).to_have_text(demo.DRAW_FIRST, timeout=WAIT)
 
