@@ -225,34 +225,73 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_the_checkpoints_befor
     assert not list(tmp_path.rglob("*.partial"))
 
 
-def run_with_file_size_limit(limit: int, args: list[str], data_dir: Path, output: Path) -> None:
-    """A forked run in which the kernel refuses to write a file past ``limit`` bytes (EFBIG), as a
-    full disk refuses with ENOSPC; SIGXFSZ ignored, so the write fails instead of killing the run."""
+def run_with_file_size_limit(limit: int, args: list[str], data_dir: Path, output: Path, entry=None) -> None:
+    """A forked run of ``entry`` (the training CLI's ``main`` unless given) in which the kernel refuses
+    to write a file past ``limit`` bytes (EFBIG), as a full disk refuses with ENOSPC; SIGXFSZ ignored,
+    so the write fails instead of killing the run."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    run_in_child(args, data_dir, output)
+    if entry is None:
+        run_in_child(args, data_dir, output)
+        return
+    output_to(output)
+    try:
+        entry(args)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def refused_under_file_size_limit(limit: int, args: list[str], data_dir: Path, tmp_path: Path, entry=None) -> str:
+    """The one error line of a forked run under ``limit``, which must exit 1 without a traceback."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    output = tmp_path / "output.txt"
+    child = FORK.Process(target=run_with_file_size_limit, args=(limit, args, data_dir, output, entry))
+    child.start()
+    child.join(120)
+    err = output.read_text()
+    assert child.exitcode == 1 and "Traceback" not in err, err[-3000:]
+    [error] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert not list(tmp_path.rglob("*.partial"))
+    return error
 
 
 def test_a_real_refused_write_of_a_checkpoint_is_one_line(tiny_data, tmp_path):
     """No patched function: the kernel refuses the checkpoint's bytes, torch.save's zip writer turns
     that into a RuntimeError, and the run still ends with one line naming the file, exit 1, the
     files before it whole and no .partial left."""
-    output = tmp_path / "output.txt"
-    args = [*QUICK, "--trainer.default_root_dir", str(tmp_path)]
+    args = ["fit", *QUICK, "--trainer.default_root_dir", str(tmp_path)]
     # config.yaml and the events fit under 60 kB; a checkpoint of the default model (about 300 kB) does not
-    child = FORK.Process(target=run_with_file_size_limit, args=(60_000, ["fit", *args], tiny_data, output))
-    child.start()
-    child.join(120)
-    err = output.read_text()
-    assert child.exitcode == 1, err[-3000:]
-    [error] = [line for line in err.splitlines() if line.startswith("error:")]
+    error = refused_under_file_size_limit(60_000, args, tiny_data, tmp_path)
     assert re.fullmatch(
         r"error: cannot write \S+/checkpoints/\S+\.ckpt: File too large; the files written before it are intact", error
     )
-    assert "Traceback" not in err
     run = tmp_path / "lightning_logs" / "version_0"
     assert "model:" in (run / "config.yaml").read_text() and not list(tmp_path.rglob("*.ckpt"))
-    assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_a_real_refused_write_of_predictions_or_an_onnx_file_is_one_line(tiny_data, tmp_path):
+    """predictions.csv (written a batch at a time) and the ONNX export, refused by the kernel part-way:
+    one line naming the file, exit 1, no file and no .partial left."""
+    from lstm_mnist.apps.export import main as export_main
+
+    run_main("fit", *QUICK, root=tmp_path / "trained", data_dir=tiny_data)
+    last = str(only((tmp_path / "trained").rglob("last.ckpt")))
+    # config.yaml (about 3 kB) fits under 8 kB; the 200 rows of predictions.csv (about 10 kB) do not
+    root = tmp_path / "p"
+    args = ["predict", "--ckpt_path", last, "--data.eval_batch_size", "50", "--trainer.enable_progress_bar", "false"]
+    args += ["--trainer.default_root_dir", str(root)]
+    error = refused_under_file_size_limit(8_000, args, tiny_data, root)
+    assert re.fullmatch(
+        r"error: cannot write \S+/predictions\.csv: File too large; the files written before it are intact", error
+    )
+    assert only(root.rglob("config.yaml")).is_file() and not list(root.rglob("predictions.csv"))
+    # the default model's ONNX file is about 120 kB
+    onnx = tmp_path / "e" / "model.onnx"
+    args = ["--ckpt_path", last, "--output", str(onnx), "--data_dir", str(tiny_data)]
+    error = refused_under_file_size_limit(50_000, args, tiny_data, tmp_path / "e", entry=export_main)
+    assert error == f"error: cannot write {onnx}: File too large; the files written before it are intact"
+    assert not onnx.exists()
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "predictions.csv"])
