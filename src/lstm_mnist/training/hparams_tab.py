@@ -1,10 +1,10 @@
 """TensorBoard's HPARAMS tab: each run's hyperparameters beside its ``val/acc_best`` and test accuracies."""
 
 import lightning as L
-from lightning.pytorch.loggers import TensorBoardLogger
 from torch.utils.tensorboard.summary import hparams
 
 from lstm_mnist.training.metric_names import TEST_ACC, TEST_ACC_LAST, VAL_ACC_BEST
+from lstm_mnist.training.tensorboard_writer import tensorboard_writer
 
 # Scalars that the HPARAMS tab shows beside each run's hyperparameters.
 HPARAM_METRICS = (VAL_ACC_BEST, TEST_ACC, TEST_ACC_LAST)
@@ -39,11 +39,11 @@ class HparamsEntry(L.Callback):
             self._declare(trainer, pl_module)
 
     def _declare(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        logger = trainer.logger
-        if not isinstance(logger, TensorBoardLogger) or not trainer.is_global_zero:
+        writer = tensorboard_writer(trainer)
+        if writer is None:
             return
         experiment, start, end = hparams(tab_entries(pl_module.hparams), {name: 0.0 for name in HPARAM_METRICS})
-        file_writer = logger.experiment._get_file_writer()
+        file_writer = writer._get_file_writer()
         for summary in (experiment, start, end):
             file_writer.add_summary(summary)
         self._declared = True

@@ -7,11 +7,11 @@ validations that draw none.
 
 import lightning as L
 import torch
-from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.training.figures import answer_forms_figure, confusion_figure, misclassified_figure
+from lstm_mnist.training.tensorboard_writer import tensorboard_writer
 
 
 class TensorBoardPictures(L.Callback):
@@ -33,11 +33,6 @@ class TensorBoardPictures(L.Callback):
         self.max_misclassified = max_misclassified
         self._validations = 0
         self._drawing = False
-
-    @staticmethod
-    def _writer(trainer: L.Trainer):
-        logger = trainer.logger
-        return logger.experiment if isinstance(logger, TensorBoardLogger) and trainer.is_global_zero else None
 
     def _start(self) -> None:
         self._confusion = torch.zeros(MNIST.classes, MNIST.classes, dtype=torch.long)
@@ -73,7 +68,7 @@ class TensorBoardPictures(L.Callback):
         self._counts += torch.bincount(labels_cpu, minlength=MNIST.classes)
 
     def _draw(self, trainer: L.Trainer, pl_module: L.LightningModule, prefix: str) -> None:
-        writer = self._writer(trainer)
+        writer = tensorboard_writer(trainer)
         if writer is None:
             return
         step = trainer.global_step
@@ -108,7 +103,7 @@ class TensorBoardPictures(L.Callback):
 
     # test (without a TensorBoard writer, as in the end-of-fit test of last.ckpt, nothing to draw)
     def on_test_epoch_start(self, trainer, pl_module):
-        self._drawing = self.every_n_validations > 0 and self._writer(trainer) is not None
+        self._drawing = self.every_n_validations > 0 and tensorboard_writer(trainer) is not None
         if self._drawing:
             self._start()
 

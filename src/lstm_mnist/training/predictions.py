@@ -14,11 +14,11 @@ import io
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
-from lightning.pytorch.loggers import TensorBoardLogger
 
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.storage.atomic import AtomicFile
 from lstm_mnist.training.figures import confusion_figure
+from lstm_mnist.training.tensorboard_writer import tensorboard_writer
 
 TABLE_ROWS = 20  # printed rows; the file holds all of them
 CONFUSIONS_SHOWN = 5  # the most frequent confusions printed
@@ -81,10 +81,10 @@ class PredictionWriter(BasePredictionWriter):
         print_table(self._shown, self._rows)
         if self._confusion.sum():
             print("\n".join(report(self._confusion)))
-            logger = trainer.logger
-            if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_figure("predict/confusion_matrix", confusion_figure(self._confusion), 0)
-                logger.experiment.flush()
+            writer = tensorboard_writer(trainer)
+            if writer is not None:
+                writer.add_figure("predict/confusion_matrix", confusion_figure(self._confusion), 0)
+                writer.flush()
         print(f"predictions of {self._rows:,} images written to {self._log_dir}/predictions.csv")
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
