@@ -159,8 +159,7 @@ class LSTMMNISTCLI(LightningCLI):
         if kwargs.get("return_predictions") is None:
             kwargs["return_predictions"] = False
         if self.checkpoint is not None:
-            learned = trained_on(self.checkpoint.get(MNISTDataModule.__name__))
-            print(f"model: {self.model.description}, trained on {learned}", file=sys.stderr)
+            print(f"model: {self.model.description}, trained on {trained_on(self.checkpoint)}", file=sys.stderr)
         with quiet_predicting():
             self.trainer.predict(**kwargs)
 

@@ -246,10 +246,11 @@ class MNISTDataModule(L.LightningDataModule):
         return self._loader("predict", self.eval_batch_size, shuffle=False)
 
 
-def trained_on(datamodule_state: dict | None) -> str:
-    """What a checkpoint's model learned from, in words, from the DataModule's part of the checkpoint
-    (runs from before it was recorded trained on MNIST alone, as they then could)."""
-    recorded = (datamodule_state or {}).get("trained_on") or {}
+def trained_on(checkpoint: dict) -> str:
+    """What a checkpoint's model learned from, in words, from the part of the checkpoint that holds
+    this DataModule's ``state_dict`` (Lightning files it under the class's name; runs from before it
+    was recorded trained on MNIST alone, as they then could)."""
+    recorded = (checkpoint.get(MNISTDataModule.__qualname__) or {}).get("trained_on") or {}
     words = "MNIST"
     if recorded.get("font_digits"):
         fonts = recorded["font_digits"]

@@ -10,7 +10,7 @@ from torch.nn import functional as F
 from torchmetrics import MaxMetric, MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
-from lstm_mnist.data.mnist import MNISTDataModule, trained_on
+from lstm_mnist.data.mnist import trained_on
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.nets.network import Network, class_path
@@ -176,7 +176,7 @@ class LitLSTMClassifier(L.LightningModule):
             raise UserInputError(
                 f"{path}: its weights do not fit the hyperparameters stored with them ({first_line})"
             ) from error
-        model.trained_on = trained_on(checkpoint.get(MNISTDataModule.__name__))
+        model.trained_on = trained_on(checkpoint)
         return model
 
     def on_train_start(self) -> None:
