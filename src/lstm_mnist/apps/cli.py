@@ -199,20 +199,11 @@ def default_callbacks() -> list[Namespace]:
     return [Namespace(class_path=c["class_path"], init_args=Namespace(**c.get("init_args", {}))) for c in listed]
 
 
-def default_network() -> dict:
-    """The network the default config names: ``class_path`` and every setting (``init_args``, the
-    class's defaults where the config gives none)."""
-    net = yaml.safe_load(default_config().read_text())["model"]["net"]
-    parameters = inspect.signature(network_class(net["class_path"])).parameters
-    settings = {name: parameter.default for name, parameter in parameters.items()}
-    return {"class_path": net["class_path"], "init_args": {**settings, **net.get("init_args", {})}}
-
-
 def network_shorthand() -> set[str]:
     """The network settings that may be given directly under ``model`` (``--model.hidden_size``):
     those of the network the default config names, which are not the recipe's own."""
-    recipe = set(inspect.signature(LitLSTMClassifier).parameters)
-    return set(default_network()["init_args"]) - recipe
+    default_net = network_class(yaml.safe_load(default_config().read_text())["model"]["net"]["class_path"])
+    return set(inspect.signature(default_net).parameters) - set(inspect.signature(LitLSTMClassifier).parameters)
 
 
 def make_cli(args: list[str] | None = None, run: bool = True, callbacks: list | None = None) -> LSTMMNISTCLI:

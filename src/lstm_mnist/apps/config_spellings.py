@@ -43,13 +43,14 @@ def spelled_out(args: list[str], shorthand: set[str]) -> list[str]:
             if not equals:
                 position += 1
                 value = args[position] if position < len(args) else None
-            spelled += ["--config", value] if value is None else config_arguments(value, shorthand, seen=())
+            # --config last with no value: left for LightningCLI to refuse
+            spelled += ["--config"] if value is None else config_arguments(value, shorthand, seen=())
         elif name.startswith("--model.") and name.removeprefix("--model.") in shorthand:
             spelled.append(f"--model.net.{name.removeprefix('--model.')}{equals}{value}")
         else:
             spelled.append(word)
         position += 1
-    return [word for word in spelled if word is not None]
+    return spelled
 
 
 def config_arguments(path: str, shorthand: set[str], seen: tuple[Path, ...]) -> list[str]:
