@@ -37,6 +37,7 @@ from lstm_mnist.data.font_packages import HELD_OUT_PACKAGES, TRAINING_PACKAGES  
 from lstm_mnist.data.idx_files import missing_files  # noqa: E402
 from lstm_mnist.data.mnist import MNISTDataModule  # noqa: E402
 from lstm_mnist.data.user_images import picture_to_mnist, read_picture  # noqa: E402
+from lstm_mnist.training.confusions import confusion_matrix, most_confused  # noqa: E402
 from lstm_mnist.training.recipe import LitLSTMClassifier  # noqa: E402
 
 
@@ -67,11 +68,8 @@ def accuracy(model: LitLSTMClassifier, images: torch.Tensor, labels: list[int]) 
     with torch.inference_mode():
         predicted = torch.cat([model(batch).argmax(dim=1) for batch in images.split(1000)])
     truth = torch.tensor(labels)
-    confusion = torch.bincount(truth * 10 + predicted, minlength=100).view(10, 10)
-    confusion.fill_diagonal_(0)
-    worst = confusion.flatten().topk(3)
-    confusions = [f"{int(i) // 10}->{int(i) % 10}: {int(c)}" for c, i in zip(*worst) if c > 0]
-    return float((predicted == truth).float().mean()), confusions
+    worst = most_confused(confusion_matrix(truth, predicted), 3)
+    return float((predicted == truth).float().mean()), [f"{true}->{read}: {times}" for true, read, times in worst]
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from lstm_mnist.data.mnist_format import MNIST
+from lstm_mnist.training.confusions import confusion_matrix
 from lstm_mnist.training.figures import answer_forms_figure, confusion_figure, misclassified_figure
 from lstm_mnist.training.tensorboard_writer import tensorboard_writer
 
@@ -46,9 +47,7 @@ class TensorBoardPictures(L.Callback):
             final, step_logits = pl_module.answer_and_steps(images)  # [batch, classes], [batch, steps, classes]
         predictions = final.argmax(dim=1)
         labels_cpu, predictions_cpu = labels.cpu(), predictions.cpu()
-        self._confusion += torch.bincount(
-            labels_cpu * MNIST.classes + predictions_cpu, minlength=MNIST.classes * MNIST.classes
-        ).view(MNIST.classes, MNIST.classes)
+        self._confusion += confusion_matrix(labels_cpu, predictions_cpu)
         wrong = (labels_cpu != predictions_cpu).nonzero().flatten()
         taken = sum(len(w[0]) for w in self._wrong)
         wrong = wrong[: max(0, self.max_misclassified - taken)]

@@ -17,6 +17,7 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.storage.atomic import AtomicFile
+from lstm_mnist.training.confusions import confusion_matrix, most_confused
 from lstm_mnist.training.figures import confusion_figure
 from lstm_mnist.training.tensorboard_writer import tensorboard_writer
 
@@ -61,9 +62,7 @@ class PredictionWriter(BasePredictionWriter):
                 row += [label, int(label == row[1])] if label >= 0 else ["", ""]
             rows.append(row)
         known = labels >= 0
-        self._confusion += torch.bincount(
-            labels[known] * MNIST.classes + top_digit[known, 0], minlength=MNIST.classes**2
-        ).view(MNIST.classes, MNIST.classes)
+        self._confusion += confusion_matrix(labels[known], top_digit[known, 0])
         self._shown += rows[: TABLE_ROWS - len(self._shown)]
         self._rows += len(rows)
         self._write_rows(rows)
@@ -113,13 +112,8 @@ def report(confusion: torch.Tensor) -> list[str]:
         if confusion[digit].sum()
     ]
     lines.append("per digit:   " + "  ".join(per_digit))
-    mistakes = confusion.clone()
-    mistakes.fill_diagonal_(0)
-    counts, cells = mistakes.flatten().topk(CONFUSIONS_SHOWN)
     confusions = [
-        f"{int(cell) // MNIST.classes} read as {int(cell) % MNIST.classes} ({int(count)})"
-        for count, cell in zip(counts, cells)
-        if count > 0
+        f"{true} read as {read} ({times})" for true, read, times in most_confused(confusion, CONFUSIONS_SHOWN)
     ]
     lines.append("most confused: " + (", ".join(confusions) if confusions else "none"))
     return lines
