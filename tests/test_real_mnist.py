@@ -3,13 +3,12 @@
 import contextlib
 import csv
 import io
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-from helpers.paths import REAL_DATA_DIR, ROOT, real_mnist
-from helpers.reading import only, read_scalars
+from helpers.paths import REAL_DATA_DIR, real_mnist
+from helpers.reading import read_scalars, readme_block
 from helpers.running import run_main
 from helpers.user_pictures import png_header_only, write_user_style_digits
 from lstm_mnist.data.mnist import MNISTDataModule
@@ -75,9 +74,3 @@ def test_onnx_export_agrees_with_pytorch_on_the_10k_test_set_and_runs_without_to
     assert result.returncode == 0, result.stderr
     expected = int(model(images[:1]).argmax())
     assert result.stdout == f"digit: {expected}\n" and expected == int(labels[0])
-
-
-def readme_block(containing: str) -> str:
-    """The README's Python code block that contains ``containing``."""
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
-    return only(block for block in blocks if containing in block)

@@ -5,13 +5,12 @@ Every trial is a run of its own (``lightning_logs/version_N`` with its config.ya
 and events), so TensorBoard's HPARAMS tab compares them and any can be rerun or resumed by hand.
 The search space is a YAML file (``configs/sweep.yaml``); fit flags given here fix a setting for
 every trial. Trials maximise ``val/acc_best``; the median pruner stops unpromising ones at a
-validation. The study lives in a SQLite file in the sweep's folder unless ``--storage`` names
-another database, where several machines can add trials to one study until the total reaches
-``--n_trials``. At the end: every trial, the best, ``best.yaml`` that reruns it, and pictures.
+validation. The study lives in a SQLite file in the sweep's folder unless ``--storage`` names a
+PostgreSQL database, where several machines run ``--n_trials`` between them (``sweep_budget.py``).
+At the end: every trial, the best, ``best.yaml`` that reruns it, and pictures.
 """
 
 import argparse
-import contextlib
 import inspect
 import os
 import sys
@@ -22,6 +21,7 @@ import yaml
 
 from lstm_mnist.apps.cli import make_cli, network_shorthand
 from lstm_mnist.apps.program import program
+from lstm_mnist.apps.sweep_budget import Budget, budget_lock, counted, without_password
 from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.storage.atomic import write_atomically
@@ -30,6 +30,9 @@ from lstm_mnist.training.recipe import LitLSTMClassifier
 
 DEFAULT_SPACE = "configs/sweep.yaml"
 SPEC_KEYS = {"low", "high", "log", "choices"}
+# A running trial's heartbeat: one database write every so many seconds; a dead worker's trial is
+# run again by another after twice that.
+HEARTBEAT_INTERVAL = 30
 
 
 def fit_settings() -> dict[str, set[str]]:
@@ -175,29 +178,6 @@ def run_trial(study, trial, space: dict, fit_flags: list[str], total: int) -> No
         print(f"trial {trial.number}: {VAL_ACC_BEST} {value:.4f} ({trial.user_attrs.get('run')})", flush=True)
 
 
-def counted(study) -> int:
-    """Trials that use up the budget: every trial started (not one only queued with
-    ``enqueue_trial``), but one stopped by Ctrl-C."""
-    import optuna
-
-    waiting = optuna.trial.TrialState.WAITING
-    return sum(
-        1 for t in study.get_trials(deepcopy=False) if t.state != waiting and not t.user_attrs.get("interrupted")
-    )
-
-
-def budget_lock(storage_url: str):
-    """Held while a worker opens the study and while it checks the total and starts a trial, so
-    that workers sharing a SQLite study start exactly ``--n_trials`` between them. Other databases
-    get no lock: two workers checking in the same instant can each start one, so the total can pass
-    N by workers - 1 (and the first worker on a new database should start alone)."""
-    if storage_url.startswith("sqlite:///"):
-        from filelock import FileLock
-
-        return FileLock(storage_url.removeprefix("sqlite:///") + ".lock")
-    return contextlib.nullcontext()
-
-
 def summary(study, total: int) -> list[str]:
     import optuna
 
@@ -205,8 +185,10 @@ def summary(study, total: int) -> list[str]:
     for t in study.trials:
         if t.state == optuna.trial.TrialState.COMPLETE:
             outcome = f"{VAL_ACC_BEST} {t.value:.4f}"
+        elif t.state == optuna.trial.TrialState.FAIL and "error" in t.user_attrs:
+            outcome = f"failed: {t.user_attrs['error']}"
         elif t.state == optuna.trial.TrialState.FAIL:
-            outcome = "interrupted" if t.user_attrs.get("interrupted") else f"failed: {t.user_attrs.get('error', '')}"
+            outcome = "interrupted" if t.user_attrs.get("interrupted") else "its worker stopped; run again"
         else:
             outcome = t.state.name.lower()
             if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values:
@@ -274,7 +256,16 @@ def main(args: list[str] | None = None) -> None:
     parser.add_argument("--n_trials", type=int, required=True, help="trials in the study, all workers together")
     parser.add_argument("--study_name", default="sweep", help="the study (and its folder under sweeps/)")
     parser.add_argument(
-        "--storage", help="an Optuna RDB URL (postgresql://..., mysql://...); default: sweeps/NAME/study.db (SQLite)"
+        "--storage",
+        help="a database several machines share (postgresql://USER:PASSWORD@HOST/DB) or sqlite:///FILE; "
+        "default: sweeps/NAME/study.db",
+    )
+    parser.add_argument(
+        "--heartbeat_interval",
+        type=int,
+        default=HEARTBEAT_INTERVAL,
+        help="seconds between a running trial's heartbeats; a trial silent for twice that is failed and run "
+        f"again by another worker (default: {HEARTBEAT_INTERVAL})",
     )
     parser.add_argument("--space", default=DEFAULT_SPACE, help=f"the search-space file (default: {DEFAULT_SPACE})")
     options, fit_flags = parser.parse_known_args(args)
@@ -304,24 +295,31 @@ def sweep(options, fit_flags: list[str]) -> None:
     folder = root / "sweeps" / options.study_name
     folder.mkdir(parents=True, exist_ok=True)
     storage_url = options.storage or f"sqlite:///{(folder / 'study.db').resolve()}"
+    if options.heartbeat_interval < 1:
+        raise UserInputError(f"--heartbeat_interval must be at least 1 second, got {options.heartbeat_interval}")
+    lock, shown_url = budget_lock(storage_url), without_password(storage_url)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # this module says what each trial did
     try:
-        with budget_lock(storage_url):  # workers started together would each create the tables
+        with lock():  # workers started together would each create the tables
             storage = optuna.storages.RDBStorage(
                 storage_url,
                 # Several workers on one SQLite file wait for each other's writes instead of failing.
                 engine_kwargs={"connect_args": {"timeout": 60}} if storage_url.startswith("sqlite") else {},
+                heartbeat_interval=options.heartbeat_interval,
             )
             study = optuna.create_study(
                 study_name=options.study_name, storage=storage, direction="maximize", pruner=pruner, load_if_exists=True
             )
-    except Exception as error:  # a URL Optuna or SQLAlchemy cannot use
-        raise UserInputError(f"cannot open the study in {storage_url}: {error}") from error
-    print(f"study {options.study_name} in {storage_url}: {counted(study)} of {options.n_trials} trials so far")
-    while True:
-        with budget_lock(storage_url):
-            if counted(study) >= options.n_trials:
-                break
-            trial = study.ask()
-        run_trial(study, trial, space, fit_flags, options.n_trials)
+    except Exception as error:  # a URL Optuna or SQLAlchemy cannot use, a server that does not answer
+        raise UserInputError(f"cannot open the study in {shown_url}: {one_line(error)}") from error
+    budget = Budget(study, storage, options.n_trials, lock, options.heartbeat_interval)
+    print(f"study {options.study_name} in {shown_url}: {counted(study)} of {options.n_trials} trials so far")
+    while (trial := budget.next_trial()) is not None:
+        with budget.heartbeat(trial):
+            run_trial(study, trial, space, fit_flags, options.n_trials)
     print("\n".join(summary(study, options.n_trials) + write_results(study, folder)))
+
+
+def one_line(error: Exception) -> str:
+    """SQLAlchemy's messages run to several lines and a link; the first line says what went wrong."""
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
