@@ -1,5 +1,6 @@
 """Killed at any instant, nothing lost: kill -9 at random moments, runs started together in one
-folder, a full disk.
+folder, a full disk (a real one: a small tmpfs, and the kernel's file-size limit, which refuses a
+write as a full disk does, for every file a run or a sweep writes).
 
 The runs here are real processes forked from this one (which has imported torch already, so a
 run starts in a fraction of a second instead of five), killed with SIGKILL as the out-of-memory
@@ -16,16 +17,18 @@ import random
 import re
 import resource
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
+import optuna
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from helpers.reading import only, read_scalars
-from helpers.running import QUICK, TINY_ARGS, command_line, data_dir_variable, output_to, refused, run_main
+from helpers.running import QUICK, TINY_ARGS, call_main, command_line, data_dir_variable, output_to, refused, run_main
 from lstm_mnist.apps.cli import main
 from lstm_mnist.storage.run_folders import ExclusiveTensorBoardLogger
 
@@ -198,31 +201,33 @@ def test_two_runs_that_number_themselves_at_the_same_moment_get_different_folder
     assert sorted(p.name for p in (tmp_path / "lightning_logs").iterdir()) == ["version_0", "version_1"]
 
 
-def test_a_full_disk_stops_the_run_with_one_line_and_keeps_the_checkpoints_before(tiny_data, tmp_path, monkeypatch):
-    """The third checkpoint write fails half-way with ENOSPC, as on a full disk."""
-    real_save, calls = torch.save, []
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str):
+    """A real filesystem of ``size`` mounted at ``folder`` (tmpfs; mounting needs root, as in CI)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root); the RLIMIT_FSIZE tests below meet the same path")
+    folder.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
 
-    def save_until_the_disk_is_full(obj, file, *args, **kwargs):
-        calls.append(file)
-        if len(calls) == 3:
-            file.write(b"PK\x03\x04 the first bytes of a checkpoint")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_save(obj, file, *args, **kwargs)
 
-    monkeypatch.setattr(torch, "save", save_until_the_disk_is_full)
-    result = refused(
-        *("fit", *QUICK, "--trainer.limit_train_batches", "20", "--trainer.val_check_interval", "5"),
-        root=tmp_path,
-        data_dir=tiny_data,
-        expect="No space left on device; the files written before it are intact",
-        nothing_written=False,
-    )
-    [error] = [line for line in result.err.splitlines() if line.startswith("error:")]
-    assert re.fullmatch(r"error: cannot write \S+/checkpoints/(best-step=10-\S+|last)\.ckpt: No space .*", error)
-    checkpoints = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
-    assert torch.load(checkpoints / "last.ckpt", weights_only=True)["global_step"] == 5
-    assert torch.load(only(checkpoints.glob("best-step=5-*.ckpt")), weights_only=True)["global_step"] == 5
-    assert not list(tmp_path.rglob("*.partial"))
+def test_a_full_disk_stops_the_run_with_one_line_and_keeps_the_files_before(tiny_data, tmp_path):
+    """A real full disk: an 800 kB tmpfs as the run's folder. The default model's checkpoints (about
+    300 kB each) fill it by the second validation; whichever write meets the full disk is named."""
+    with small_disk(tmp_path / "disk", "800k") as disk:
+        args = [*RUN, "--trainer.limit_train_batches", "40", "--trainer.default_root_dir", str(disk)]
+        result = refused(*args, root=disk, data_dir=tiny_data, expect="No space left on device", nothing_written=False)
+        [error] = [line for line in result.err.splitlines() if line.startswith("error:")]
+        assert re.fullmatch(
+            r"error: cannot write \S+: No space left on device; the files written before it are intact", error
+        )
+        every_checkpoint_is_whole(disk)
+        checkpoints = disk / "lightning_logs" / "version_0" / "checkpoints"
+        assert torch.load(checkpoints / "last.ckpt", weights_only=True)["global_step"] >= 10
+        assert not list(disk.rglob("*.partial"))
 
 
 def run_with_file_size_limit(limit: int, args: list[str], data_dir: Path, output: Path, entry=None) -> None:
@@ -312,3 +317,64 @@ def test_other_files_a_later_command_reads_are_written_atomically(name, tiny_dat
     monkeypatch.setattr(os, "replace", rename_fails)
     refused(*args, root=tmp_path / "run", data_dir=tiny_data, expect=f"{name}: Input/output error")
     assert not list((tmp_path / "run").rglob(name)) and not list((tmp_path / "run").rglob("*.partial"))
+
+
+def test_a_real_refused_write_of_the_tensorboard_events_is_one_line(tiny_data, tmp_path):
+    """TensorBoard writes its events from a thread of its own; the refused write surfaces in the run's
+    next log call, wrapped by Lightning. Still one line naming the events file, and everything
+    before it readable: the checkpoints of step 10 and the events file's whole records."""
+    # With pictures at every validation the events file passes 150 kB at step 20, while a checkpoint
+    # of this model is about 19 kB
+    args = [*RUN, "--model.hidden_size", "4", "--pictures.every_n_validations", "1"]
+    args += ["--trainer.limit_train_batches", "40", "--trainer.default_root_dir", str(tmp_path)]
+    error = refused_under_file_size_limit(150_000, args, tiny_data, tmp_path)
+    run = tmp_path / "lightning_logs" / "version_0"
+    events = only(run.glob("events.out.tfevents.*"))
+    assert error == f"error: cannot write {events}: File too large; the files written before it are intact"
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 10
+    assert [step for step, _ in read_scalars(run)["val/acc"]][:1] == [10]
+
+
+def test_a_real_refused_write_of_a_sweeps_sqlite_study_is_one_line_and_the_trials_before_stay(tiny_data, tmp_path):
+    """The study (about 115 kB) holds a trial; the sweep that goes on with it may write no file
+    past 30 kB, so SQLite's first write into the study is refused."""
+    from test_sweep import SPACE, TRIAL_FLAGS
+
+    from lstm_mnist.apps import sweep
+
+    (tmp_path / "space.yaml").write_text(SPACE)
+    args = ["--space", str(tmp_path / "space.yaml"), *TRIAL_FLAGS, "--data.data_dir", str(tiny_data)]
+    args += ["--trainer.default_root_dir", str(tmp_path)]
+    call_main(sweep.main, ["--n_trials", "1", *args])
+    error = refused_under_file_size_limit(30_000, ["--n_trials", "3", *args], tiny_data, tmp_path, entry=sweep.main)
+    study_file = tmp_path / "sweeps" / "sweep" / "study.db"
+    assert re.fullmatch(
+        rf"error: cannot write the study in sqlite:///{re.escape(str(study_file))}: (disk I/O error|database or disk "
+        r"is full); the trials recorded before it are intact",
+        error,
+    )
+    [trial] = optuna.load_study(study_name="sweep", storage=f"sqlite:///{study_file}").trials
+    assert trial.state == optuna.trial.TrialState.COMPLETE
+
+
+def test_a_sweep_whose_trial_cannot_write_stops_and_the_same_command_goes_on(tiny_data, tmp_path):
+    """A checkpoint of the default model (about 300 kB) refused: the sweep stops with the trial's
+    one line, the trial is recorded as stopped and not counted, and the command run again (space
+    freed) completes the budget."""
+    from test_sweep import SPACE, TRIAL_FLAGS
+
+    from lstm_mnist.apps import sweep
+
+    (tmp_path / "space.yaml").write_text(SPACE)
+    args = ["--n_trials", "2", "--space", str(tmp_path / "space.yaml"), *TRIAL_FLAGS, "--model.hidden_size", "64"]
+    args += ["--data.data_dir", str(tiny_data), "--trainer.default_root_dir", str(tmp_path)]
+    error = refused_under_file_size_limit(200_000, args, tiny_data, tmp_path, entry=sweep.main)
+    assert re.fullmatch(r"error: cannot write \S+/version_0/checkpoints/\S+\.ckpt: File too large; .*", error)
+    result = call_main(sweep.main, args)
+    assert result.code == 0, result.err
+    assert "0 of 2 trials so far" in result.out and "  trial   0  stopped: cannot write " in result.out
+    states = [
+        t.state.name
+        for t in optuna.load_study(study_name="sweep", storage=f"sqlite:///{tmp_path}/sweeps/sweep/study.db").trials
+    ]
+    assert states == ["FAIL", "COMPLETE", "COMPLETE"]

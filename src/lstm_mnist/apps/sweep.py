@@ -11,6 +11,7 @@ At the end: every trial, the best, ``best.yaml`` that reruns it, and pictures.
 """
 
 import argparse
+import contextlib
 import inspect
 import os
 import sys
@@ -24,7 +25,7 @@ from lstm_mnist.apps.program import program
 from lstm_mnist.apps.sweep_budget import Budget, budget_lock, counted, without_password
 from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.storage.atomic import write_atomically
+from lstm_mnist.storage.atomic import os_error_behind, write_atomically
 from lstm_mnist.training.metric_names import VAL_ACC_BEST
 from lstm_mnist.training.recipe import LitLSTMClassifier
 
@@ -167,6 +168,13 @@ def run_trial(study, trial, space: dict, fit_flags: list[str], total: int) -> No
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
     except (Exception, SystemExit) as error:  # SystemExit: LightningCLI refused the arguments
+        if database_error_behind(error) is not None:
+            raise  # the study cannot be written: nothing more can be told to it (sweep() says so)
+        if os_error_behind(error) is not None:  # a file of the run refused: the next trial would meet it too
+            with contextlib.suppress(Exception):
+                trial.set_user_attr("stopped", str(error))
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
         message = f"the fit's arguments were refused (exit {error.code})" if isinstance(error, SystemExit) else error
         trial.set_user_attr("error", str(message))
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -187,6 +195,8 @@ def summary(study, total: int) -> list[str]:
             outcome = f"{VAL_ACC_BEST} {t.value:.4f}"
         elif t.state == optuna.trial.TrialState.FAIL and "error" in t.user_attrs:
             outcome = f"failed: {t.user_attrs['error']}"
+        elif t.state == optuna.trial.TrialState.FAIL and "stopped" in t.user_attrs:
+            outcome = f"stopped: {t.user_attrs['stopped']}"
         elif t.state == optuna.trial.TrialState.FAIL:
             outcome = "interrupted" if t.user_attrs.get("interrupted") else "its worker stopped; run again"
         else:
@@ -314,10 +324,33 @@ def sweep(options, fit_flags: list[str]) -> None:
         raise UserInputError(f"cannot open the study in {shown_url}: {one_line(error)}") from error
     budget = Budget(study, storage, options.n_trials, lock, options.heartbeat_interval)
     print(f"study {options.study_name} in {shown_url}: {counted(study)} of {options.n_trials} trials so far")
-    while (trial := budget.next_trial()) is not None:
-        with budget.heartbeat(trial):
-            run_trial(study, trial, space, fit_flags, options.n_trials)
-    print("\n".join(summary(study, options.n_trials) + write_results(study, folder)))
+    try:
+        while (trial := budget.next_trial()) is not None:
+            with budget.heartbeat(trial):
+                run_trial(study, trial, space, fit_flags, options.n_trials)
+        lines = summary(study, options.n_trials)
+    except Exception as error:
+        cause = database_error_behind(error)
+        if cause is None:
+            raise
+        raise UserInputError(
+            f"cannot write the study in {shown_url}: {cause}; the trials recorded before it are intact"
+        ) from error
+    print("\n".join(lines + write_results(study, folder)))
+
+
+def database_error_behind(error: BaseException) -> BaseException | None:
+    """The database driver's own error (``sqlite3.OperationalError: database or disk is full``,
+    psycopg's) behind ``error``, which Optuna and SQLAlchemy wrap in messages of their own."""
+    import sqlalchemy
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, sqlalchemy.exc.DBAPIError):
+            return error.orig
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def one_line(error: Exception) -> str:

@@ -138,7 +138,10 @@ class Budget:
 
         def beat() -> None:
             while not stop.wait(self.heartbeat_interval):
-                self.storage.record_heartbeat(trial._trial_id)
+                try:
+                    self.storage.record_heartbeat(trial._trial_id)
+                except Exception:  # the database refused: the trial's own next write says so; others fail it
+                    return
 
         thread = threading.Thread(target=beat, name="sweep-heartbeat", daemon=True)
         thread.start()

@@ -12,9 +12,20 @@ from fsspec.implementations.local import LocalFileSystem
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 
+from lstm_mnist.storage.event_files import tell_refused_writes
+
 
 class ExclusiveTensorBoardLogger(TensorBoardLogger):
-    """Lightning's TensorBoard logger, with ``version_N`` claimed by ``mkdir``."""
+    """Lightning's TensorBoard logger, with ``version_N`` claimed by ``mkdir``, and a refused write
+    of its events file told in one line (``event_files.py``)."""
+
+    @property
+    def experiment(self):
+        fresh = self._experiment is None
+        writer = super().experiment
+        if fresh and rank_zero_only.rank == 0:
+            tell_refused_writes(writer)
+        return writer
 
     def _get_next_version(self) -> int:
         version = super()._get_next_version()
