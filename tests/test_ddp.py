@@ -1,36 +1,52 @@
-"""DDP on two CPU processes: metrics reduced across ranks, rank 0 alone writes, the result reloads."""
+"""DDP on CPU processes: metrics reduced across ranks, rank 0 alone writes, the result reloads; the
+README's torchrun line rehearsed with two "nodes" on 127.0.0.1, and one of them killed."""
 
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
 import yaml
 
-from helpers.reading import accuracy, read_scalars
-from helpers.running import TINY_ARGS, run_cli
+from helpers.paths import ROOT
+from helpers.ports import free_port
+from helpers.reading import accuracy, only, read_scalars, readme_block
+from helpers.running import TINY_ARGS, cli_environment, command_line, run_cli
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 
-
-@pytest.mark.skipif(not torch.distributed.is_available() or sys.platform == "win32", reason="needs torch.distributed")
-@pytest.mark.parametrize(
-    "model_flags, steps",
-    [
-        ([], 50),
-        # 784 steps a sequence: 10 training steps a rank, not 50, keep the test to a few seconds
-        (["--model.order", "permuted", "--model.cell", "gru", "--model.hidden_size", "8"], 10),
-    ],
-    ids=["default", "permuted-gru"],
+pytestmark = pytest.mark.skipif(
+    not torch.distributed.is_available() or sys.platform == "win32", reason="needs torch.distributed"
 )
-def test_two_process_ddp_on_cpu(tiny_data, tmp_path, model_flags, steps):
-    result = run_cli(
-        *("fit", *TINY_ARGS, *model_flags, "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"),
-        *("--trainer.limit_train_batches", str(steps), "--trainer.val_check_interval", str(steps)),
+ONE_EPOCH = ["fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"]
+# 50 steps a rank (the 500 training images in batches of 5, shared by two ranks), validated at the end
+DEFAULT_RUN = [*ONE_EPOCH, "--trainer.limit_train_batches", "50", "--trainer.val_check_interval", "50"]
+
+
+def two_process_fit(root: Path, data_dir: Path, *flags: str):
+    return run_cli(
+        *flags,
         *("--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp"),
-        root=tmp_path,
-        data_dir=tiny_data,
+        root=root,
+        data_dir=data_dir,
     )
+
+
+@pytest.fixture(scope="module")
+def two_processes(tiny_data, tmp_path_factory):
+    """The default model trained by two processes on one machine: its folder and what it printed."""
+    root = tmp_path_factory.mktemp("two_processes")
+    return root, two_process_fit(root, tiny_data, *DEFAULT_RUN)
+
+
+def check_two_process_run(root: Path, result, data_dir: Path, steps: int) -> None:
     assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in result.out + result.err
-    runs = list((tmp_path / "lightning_logs").iterdir())
+    runs = list((root / "lightning_logs").iterdir())
     assert [run.name for run in runs] == ["version_0"]  # one run folder, written by rank 0
     run_dir = runs[0]
     assert yaml.safe_load((run_dir / "config.yaml").read_text())["trainer"]["strategy"] == "ddp"
@@ -46,7 +62,108 @@ def test_two_process_ddp_on_cpu(tiny_data, tmp_path, model_flags, steps):
     logged = scalars["val/acc"][0][1]
     best = run_dir / "checkpoints" / next(name for name in checkpoints if name.startswith("best"))
     model = LitLSTMClassifier.load_from_checkpoint(best, map_location="cpu").eval()
-    data = MNISTDataModule(data_dir=str(tiny_data), val_size=100)
+    data = MNISTDataModule(data_dir=str(data_dir), val_size=100)
     data.setup("fit")
     images, labels = data.splits["val"]
     assert logged == pytest.approx(accuracy(model, images, labels), abs=1e-6)  # the accuracy over both ranks' halves
+
+
+def test_two_process_ddp_on_cpu(two_processes, tiny_data):
+    root, result = two_processes
+    check_two_process_run(root, result, tiny_data, steps=50)
+
+
+def test_two_process_ddp_on_cpu_reading_permuted_pixels_with_a_gru(tiny_data, tmp_path):
+    # 784 steps a sequence: 10 training steps a rank, not 50, keep the test to a few seconds
+    flags = ["--model.order", "permuted", "--model.cell", "gru", "--model.hidden_size", "8"]
+    flags += ["--trainer.limit_train_batches", "10", "--trainer.val_check_interval", "10"]
+    result = two_process_fit(tmp_path, tiny_data, *ONE_EPOCH, *flags)
+    check_two_process_run(tmp_path, result, tiny_data, steps=10)
+
+
+def readme_torchrun(node_rank: int, port: int) -> list[str]:
+    """The README's torchrun line for M machines of N GPUs, word for word but for its placeholders:
+    two machines of one process each, both on 127.0.0.1, on the CPU (``--trainer.accelerator cpu``
+    after the README's flags overrides ``configs/ddp.yaml``'s GPUs)."""
+    block = readme_block("torchrun --nnodes", language="bash").replace("\\\n", " ")
+    [line] = [line for line in block.splitlines() if line.startswith("torchrun ")]
+    placeholders = {"M": "2", "N": "1", "R": str(node_rank), "HOST": "127.0.0.1", "29500": str(port)}
+    words = [placeholders.get(word, word) for word in shlex.split(line.split("#")[0])]
+    # torchrun of this interpreter: python -m torch.distributed.run is the same program
+    return [sys.executable, "-m", "torch.distributed.run", *words[1:], "--trainer.accelerator", "cpu"]
+
+
+def start_node(node_rank: int, port: int, flags: list[str], root: Path, data_dir: Path, output: Path):
+    command = command_line([*readme_torchrun(node_rank, port), *flags, "--trainer.devices", "1"], root)
+    environment = cli_environment(data_dir, OMP_NUM_THREADS="1")
+    with open(output, "w") as file:
+        return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=file, stderr=subprocess.STDOUT)
+
+
+def test_the_readme_torchrun_line_on_two_nodes_equals_two_processes_on_one(two_processes, tiny_data, tmp_path):
+    """Two "machines" on 127.0.0.1, each a torchrun of one process (gloo over TCP): the same run, to
+    the bit, as two processes on one machine with the same seed; rank 0 alone writes."""
+    port = free_port()
+    root = tmp_path / "two_nodes"
+    nodes = [start_node(rank, port, DEFAULT_RUN[1:], root, tiny_data, tmp_path / f"node{rank}.txt") for rank in (0, 1)]
+    for rank, node in enumerate(nodes):
+        assert node.wait(timeout=180) == 0, (tmp_path / f"node{rank}.txt").read_text()[-3000:]
+    run = only((root / "lightning_logs").iterdir())
+    single = two_processes[0] / "lightning_logs" / "version_0"
+    for name in ("last.ckpt", "best-step=50-*.ckpt"):
+        mine = torch.load(only((run / "checkpoints").glob(name)), weights_only=True)["state_dict"]
+        reference = torch.load(only((single / "checkpoints").glob(name)), weights_only=True)["state_dict"]
+        assert all(torch.equal(mine[key], reference[key]) for key in reference), name
+    assert read_scalars(run)["val/acc"] == read_scalars(single)["val/acc"]
+    assert read_scalars(run)["test/acc"] == read_scalars(single)["test/acc"]
+    # one writer: every events file carries rank 0's process id; node 1 printed no summary
+    assert len({path.name.split(".")[4] for path in run.glob("events.out.tfevents.*")}) == 1
+    assert "last checkpoint:" in (tmp_path / "node0.txt").read_text()
+    assert "last checkpoint:" not in (tmp_path / "node1.txt").read_text()
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (torchrun's workers run in a session of their own, so
+    killing torchrun's process group would leave them running)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, waiting = [], [pid]
+    while waiting:
+        found.append(waiting.pop())
+        waiting += children.get(found[-1], [])
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds torchrun's workers through /proc")
+@pytest.mark.parametrize("killed", [0, 1], ids=["node 0 (the rendezvous) killed", "node 1 killed"])
+def test_a_node_killed_mid_run_makes_the_other_stop_with_one_line(killed, tiny_data, tmp_path):
+    """A machine lost mid-training (its torchrun and worker killed with SIGKILL): the other node's
+    worker meets the closed connection at its next step and stops within seconds, with one line."""
+    port = free_port()
+    flags = [*ONE_EPOCH[1:], "--trainer.val_check_interval", "10"]  # 50 steps, last.ckpt every 10
+    nodes = [start_node(rank, port, flags, tmp_path, tiny_data, tmp_path / f"node{rank}.txt") for rank in (0, 1)]
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.rglob("last.ckpt")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for pid in descendants(nodes[killed].pid):
+        os.kill(pid, signal.SIGKILL)
+    survivor = nodes[1 - killed]
+    started = time.monotonic()
+    try:
+        code = survivor.wait(timeout=60)
+    finally:
+        for pid in descendants(survivor.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    output = (tmp_path / f"node{1 - killed}.txt").read_text()
+    assert code != 0 and time.monotonic() - started < 60, output[-3000:]
+    [error] = [line for line in output.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: another process of this distributed run stopped (Connection"), output[-3000:]
+    assert "Traceback" not in output.split("error:")[0], output[-3000:]  # (torchrun reports the exit after it)
+    torch.load(only(tmp_path.rglob("last.ckpt")), weights_only=True)  # whole

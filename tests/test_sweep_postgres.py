@@ -11,7 +11,8 @@ import optuna
 import pytest
 from test_sweep import TRIAL_FLAGS, run_sweep, sweep_in_child
 
-from helpers.postgres import free_port, postgres_server
+from helpers.ports import free_port
+from helpers.postgres import postgres_server
 from helpers.reading import readme_block
 
 FORK = multiprocessing.get_context("fork")

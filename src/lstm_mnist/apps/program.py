@@ -17,11 +17,26 @@ def program():
     try:
         yield
     except Exception as error:
-        told = user_error_behind(error)
+        told = user_error_behind(error) or lost_process(error)
         if told is None:
             raise
         print(f"error: {told}", file=sys.stderr)
         sys.exit(1)
+
+
+# What gloo says, mid-step, when a process of a distributed run has gone away (its node killed or lost).
+LOST_PEER = ("Connection closed by peer", "Connection reset by peer")
+
+
+def lost_process(error: BaseException) -> str | None:
+    """The one line for a distributed run whose other process stopped, or None for another error."""
+    cause = next((words for words in LOST_PEER if words in str(error)), None)
+    if cause is None:
+        return None
+    return (
+        f"another process of this distributed run stopped ({cause}): the checkpoints written before are whole; "
+        "start every node again with fit --ckpt_path .../checkpoints/last.ckpt"
+    )
 
 
 def user_error_behind(error: BaseException) -> UserInputError | None:
