@@ -2,6 +2,7 @@
 digits are drawn on its canvas with the mouse, and what the page shows is read back."""
 
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,62 @@ def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(page_u
         Image.fromarray(pixels).resize((200, 200)).save(tmp_path / "three.png")
         upload(page, tmp_path / "three.png")
         expect(page.locator(answer)).to_have_text(f"It reads a {int(labels[0])}.", timeout=WAIT)
+
+        with open(tmp_path / "photo.png", "wb") as oversized:  # above --max_file_size (20mb): never sent
+            oversized.truncate(21 * 1024 * 1024)
+        upload(page, tmp_path / "photo.png")
+        expect(page.get_by_text('File(s) exceed the maximum allowed size of 20.0 Mb: "photo.png"')).to_be_visible()
         browser.close()
+
+
+def test_twenty_visitors_at_once_each_get_their_own_answer_and_oversized_uploads_are_refused(
+    page_url, trained_on_mnist, tmp_path
+):
+    """Twenty clients (Gradio's own, through the page's HTTP API) upload twenty different test digits
+    at the same instant; each gets the answer for its own picture. An upload above the limit is
+    refused by the server itself (a client other than the page's may skip the page's check), and the
+    page answers afterwards."""
+    import httpx
+    from gradio_client import Client, handle_file
+
+    from lstm_mnist.training.recipe import LitLSTMClassifier
+
+    data = MNISTDataModule(data_dir=REAL_DATA_DIR)
+    data.setup("test")
+    images, labels = data.splits["test"]
+    pictures = []
+    for index in range(20):
+        pixels = (255 - images[index].numpy() * 255).round().astype("uint8")
+        Image.fromarray(pixels).resize((112, 112)).save(tmp_path / f"digit{index}.png")
+        pictures.append(tmp_path / f"digit{index}.png")
+    reader = demo.Reader(LitLSTMClassifier.load_from_checkpoint(last_checkpoint(trained_on_mnist)).eval())
+    expected = [reader.upload(str(path))[0] for path in pictures]
+    assert len(set(expected)) >= 8  # the answers differ, so an answer sent to the wrong visitor shows
+
+    clients = [Client(page_url, verbose=False) for _ in pictures]
+    answers: list = [None] * len(pictures)
+    start = threading.Barrier(len(pictures))
+
+    def visit(index: int) -> None:
+        start.wait()
+        answers[index] = clients[index].predict(handle_file(str(pictures[index])), api_name="/upload")[0]
+
+    visitors = [threading.Thread(target=visit, args=(index,)) for index in range(len(pictures))]
+    for visitor in visitors:
+        visitor.start()
+    for visitor in visitors:
+        visitor.join(timeout=120)
+    assert answers == expected
+    assert sum(answer == f"It reads a **{int(label)}**." for answer, label in zip(answers, labels)) >= 18
+
+    oversized = httpx.post(
+        f"{page_url}/gradio_api/upload", files={"files": ("photo.png", bytes(21 * 1024 * 1024), "image/png")}
+    )
+    assert (oversized.status_code, oversized.text) == (
+        413,
+        "File size exceeded maximum allowed size of 20971520 bytes.",
+    )
+    assert Client(page_url, verbose=False).predict(handle_file(str(pictures[0])), api_name="/upload")[0] == expected[0]
 
 
 def test_a_port_in_use_or_a_missing_checkpoint_is_one_line(trained_on_mnist, tmp_path):
@@ -119,3 +175,10 @@ def test_a_port_in_use_or_a_missing_checkpoint_is_one_line(trained_on_mnist, tmp
         ):
             result = call_main(demo.main, ["--ckpt_path", str(args[0]), "--port", str(args[1])])
             assert result.code == 1 and expect in result.err and result.err.count("\n") == 1
+        result = call_main(
+            demo.main, ["--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--max_file_size", "lots"]
+        )
+        assert (
+            result.code == 1
+            and result.err == "error: --max_file_size must be a size such as 20mb or 500kb, got 'lots'\n"
+        )

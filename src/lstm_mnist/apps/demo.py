@@ -10,6 +10,7 @@ analytics calls.
 
 import argparse
 import os
+import re
 import socket
 import warnings
 
@@ -27,7 +28,9 @@ from lstm_mnist.training.recipe import LitLSTMClassifier
 WELCOME = "Draw a digit, then press **Read it**."
 DRAW_FIRST = "Draw a digit first (or upload a picture of one)."
 CANVAS_SIDE = 400
-SEEN_SCALE = 10  # the 28x28 image the model saw, shown at 280x280 with square pixels
+SEEN_SCALE = 10
+# A digit's picture is a few kB to a few MB (a phone photo); anything far larger is refused before it is read.
+MAX_FILE_SIZE = "20mb"  # the 28x28 image the model saw, shown at 280x280 with square pixels
 
 
 class Reader:
@@ -132,6 +135,14 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+def byte_count(size: str) -> int:
+    """``20mb``, ``500 KB``, ``1gb`` or a number of bytes, as a number of bytes."""
+    found = re.fullmatch(r"\s*(\d+)\s*(b|kb|mb|gb)?\s*", size, flags=re.IGNORECASE)
+    if not found or int(found[1]) < 1:
+        raise UserInputError(f"--max_file_size must be a size such as 20mb or 500kb, got {size!r}")
+    return int(found[1]) * 1024 ** ["b", "kb", "mb", "gb"].index((found[2] or "b").lower())
+
+
 def main(args: list[str] | None = None, block: bool = True):
     """``python demo.py``. With ``block=False`` (tests) the page is served from a thread and
     returned, to be stopped with its ``close()``."""
@@ -139,8 +150,14 @@ def main(args: list[str] | None = None, block: bool = True):
     parser.add_argument("--ckpt_path", required=True, help="a checkpoint written by this project's fit")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 shares it on your network)")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
+    parser.add_argument(
+        "--max_file_size",
+        default=MAX_FILE_SIZE,
+        help=f"the largest upload accepted, e.g. 5mb or 500kb (default: {MAX_FILE_SIZE}); a larger one gets a message",
+    )
     options = parser.parse_args(args)
     with program():
+        max_file_size = byte_count(options.max_file_size)
         model = LitLSTMClassifier.load_from_checkpoint(options.ckpt_path).eval()
         if not port_free(options.host, options.port):
             raise UserInputError(f"port {options.port} on {options.host} is in use: choose another with --port")
@@ -154,6 +171,11 @@ def main(args: list[str] | None = None, block: bool = True):
         warnings.filterwarnings("ignore", message=message, module="gradio.queueing")
     print(f"demo page: http://{options.host}:{options.port}  (Ctrl-C to stop)", flush=True)
     page.launch(
-        server_name=options.host, server_port=options.port, share=False, quiet=True, prevent_thread_lock=not block
+        server_name=options.host,
+        server_port=options.port,
+        share=False,
+        quiet=True,
+        prevent_thread_lock=not block,
+        max_file_size=max_file_size,
     )
     return page
