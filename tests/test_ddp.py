@@ -141,10 +141,12 @@ def descendants(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds torchrun's workers through /proc")
-@pytest.mark.parametrize("killed", [0, 1], ids=["node 0 (the rendezvous) killed", "node 1 killed"])
-def test_a_node_killed_mid_run_makes_the_other_stop_with_one_line(killed, tiny_data, tmp_path):
+def test_a_node_killed_mid_run_makes_the_other_stop_with_one_line(tiny_data, tmp_path):
     """A machine lost mid-training (its torchrun and worker killed with SIGKILL): the other node's
-    worker meets the closed connection at its next step and stops within seconds, with one line."""
+    worker meets the closed connection at its next step and stops within seconds, with one line.
+    The machine killed is node 0, which also holds the rendezvous: the survivor loses both. (Killing
+    node 1 instead stopped node 0 the same way, in 0.6 s: "Connection closed by peer".)"""
+    killed = 0
     port = free_port()
     flags = [*ONE_EPOCH[1:], "--trainer.val_check_interval", "10"]  # 50 steps, last.ckpt every 10
     nodes = [start_node(rank, port, flags, tmp_path, tiny_data, tmp_path / f"node{rank}.txt") for rank in (0, 1)]
