@@ -104,6 +104,7 @@ def test_a_worker_killed_mid_trial_is_replaced_and_the_budget_still_met(database
     [
         ("mysql://me@127.0.0.1/sweeps", "sweeps keep an exact budget on SQLite (sqlite:///FILE) or PostgreSQL"),
         ("postgresql://postgres@127.0.0.1:CLOSED_PORT/sweeps", "cannot open the study in postgresql://"),
+        ("postgresql://me:secret@host:port/sweeps", "--storage is not a database URL (invalid literal for int()"),
     ],
 )
 def test_a_database_without_a_lock_or_a_server_that_does_not_answer_is_one_line(storage, expect, tiny_data, tmp_path):

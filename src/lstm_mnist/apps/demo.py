@@ -28,9 +28,9 @@ from lstm_mnist.training.recipe import LitLSTMClassifier
 WELCOME = "Draw a digit, then press **Read it**."
 DRAW_FIRST = "Draw a digit first (or upload a picture of one)."
 CANVAS_SIDE = 400
-SEEN_SCALE = 10
+SEEN_SCALE = 10  # the 28x28 image the model saw, shown at 280x280 with square pixels
 # A digit's picture is a few kB to a few MB (a phone photo); anything far larger is refused before it is read.
-MAX_FILE_SIZE = "20mb"  # the 28x28 image the model saw, shown at 280x280 with square pixels
+MAX_FILE_SIZE = "20mb"
 
 
 class Reader:

@@ -51,7 +51,7 @@ def without_password(storage_url: str) -> str:
 
     try:
         return sqlalchemy.engine.make_url(storage_url).render_as_string(hide_password=True)
-    except sqlalchemy.exc.ArgumentError:
+    except (sqlalchemy.exc.ArgumentError, ValueError):  # malformed: shown as given (it is refused next)
         return storage_url
 
 
@@ -60,7 +60,13 @@ def advisory_lock(storage_url: str):
     import sqlalchemy
     from sqlalchemy.pool import NullPool
 
-    engine = sqlalchemy.create_engine(storage_url.replace("postgres://", "postgresql://", 1), poolclass=NullPool)
+    try:
+        engine = sqlalchemy.create_engine(storage_url.replace("postgres://", "postgresql://", 1), poolclass=NullPool)
+    except ImportError as error:
+        raise UserInputError(f"PostgreSQL's driver is missing ({error}): pip install -e '.[postgres]'") from error
+    except (sqlalchemy.exc.ArgumentError, ValueError) as error:
+        message = f"--storage is not a database URL ({error}): postgresql://USER:PASSWORD@HOST/DB"
+        raise UserInputError(message) from error
 
     @contextlib.contextmanager
     def held():
