@@ -257,6 +257,7 @@ def refused_under_file_size_limit(limit: int, args: list[str], data_dir: Path, t
     err = output.read_text()
     assert child.exitcode == 1 and "Traceback" not in err, err[-3000:]
     [error] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert f"\n{error}\n" in f"\n{err}", err[-3000:]  # a line of its own, not after a progress bar's \r
     assert not list(tmp_path.rglob("*.partial"))
     return error
 
@@ -327,6 +328,7 @@ def test_a_real_refused_write_of_the_tensorboard_events_is_one_line(tiny_data, t
     # of this model is about 19 kB
     args = [*RUN, "--model.hidden_size", "4", "--pictures.every_n_validations", "1"]
     args += ["--trainer.limit_train_batches", "40", "--trainer.default_root_dir", str(tmp_path)]
+    args += ["--trainer.enable_progress_bar", "true"]  # the error must not follow the bars it interrupts
     error = refused_under_file_size_limit(150_000, args, tiny_data, tmp_path)
     run = tmp_path / "lightning_logs" / "version_0"
     events = only(run.glob("events.out.tfevents.*"))

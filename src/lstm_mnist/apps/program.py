@@ -20,8 +20,19 @@ def program():
         told = user_error_behind(error) or lost_process(error)
         if told is None:
             raise
+        end_progress_bars()
         print(f"error: {told}", file=sys.stderr)
         sys.exit(1)
+
+
+def end_progress_bars() -> None:
+    """Close the progress bars a failed step left drawn (Lightning closes them only at the end of
+    a loop), so that the error starts a line of its own instead of following the bar."""
+    tqdm = sys.modules.get("tqdm")  # none drawn if tqdm was never imported
+    bars = list(getattr(getattr(tqdm, "tqdm", None), "_instances", ()))
+    for bar in sorted(bars, key=lambda bar: -abs(getattr(bar, "pos", 0))):  # the nested ones, below, first
+        with contextlib.suppress(Exception):
+            bar.close()
 
 
 # What gloo says, mid-step, when a process of a distributed run has gone away (its node killed or lost).
