@@ -276,6 +276,16 @@ def test_a_real_refused_write_of_a_checkpoint_is_one_line(tiny_data, tmp_path):
     assert "model:" in (run / "config.yaml").read_text() and not list(tmp_path.rglob("*.ckpt"))
 
 
+def test_a_real_refused_write_of_config_yaml_is_one_line_before_training(tiny_data, tmp_path):
+    """config.yaml (about 3 kB), the run's first file, refused past 1 kB: nothing trained, nothing left."""
+    args = ["fit", *QUICK, "--trainer.default_root_dir", str(tmp_path)]
+    error = refused_under_file_size_limit(1_000, args, tiny_data, tmp_path)
+    assert re.fullmatch(
+        r"error: cannot write \S+/version_0/config\.yaml: File too large; the files written before it are intact", error
+    )
+    assert not list(tmp_path.rglob("config.yaml")) and not list(tmp_path.rglob("*.ckpt"))
+
+
 def test_a_real_refused_write_of_predictions_or_an_onnx_file_is_one_line(tiny_data, tmp_path):
     """predictions.csv (written a batch at a time) and the ONNX export, refused by the kernel part-way:
     one line naming the file, exit 1, no file and no .partial left."""
