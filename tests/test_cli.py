@@ -62,7 +62,9 @@ def test_fit_draws_pictures_and_fills_the_hparams_tab(fitted):
     assert [image.step for image in events.Images("test/confusion_matrix")] == [100]  # the best's, drawn once
     experiment = HParamsPluginData.FromString(events.PluginTagToContent("hparams")["_hparams_/experiment"]).experiment
     assert [metric.name.tag for metric in experiment.metric_infos] == ["val/acc_best", "test/acc", "test/acc_last"]
-    assert {"hidden_size", "lr", "schedule"} <= {info.name for info in experiment.hparam_infos}
+    # the model's, and what else defines the run: the data's, the Trainer's, the seed
+    tab = {"hidden_size", "lr", "schedule", "data.batch_size", "data.val_size", "trainer.max_epochs"}
+    assert tab | {"trainer.gradient_clip_val", "seed"} <= {info.name for info in experiment.hparam_infos}
     assert "hp_metric" not in read_scalars(run_dir)
 
 

@@ -10,7 +10,6 @@ millisecond, the killed runs write their checkpoints slowly (``slowly_writing``)
 
 import contextlib
 import errno
-import io
 import multiprocessing
 import os
 import random
@@ -30,6 +29,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from helpers.reading import only, read_scalars
 from helpers.running import QUICK, TINY_ARGS, call_main, command_line, data_dir_variable, output_to, refused, run_main
 from lstm_mnist.apps.cli import main
+from lstm_mnist.storage.atomic import AtomicFile
 from lstm_mnist.storage.run_folders import ExclusiveTensorBoardLogger
 
 FORK = multiprocessing.get_context("fork")
@@ -49,7 +49,7 @@ def run_in_child(args: list[str], data_dir: Path, output: Path, start=None, writ
     of these) and the file ``writing`` appears as one starts, so that a kill can be aimed into it."""
     output_to(output)
     if writing is not None:
-        torch.save = slowly_writing(torch.save, writing)
+        AtomicFile.write = slowly_writing(AtomicFile.write, writing)
     if start is not None:
         start.wait()
     try:
@@ -60,21 +60,18 @@ def run_in_child(args: list[str], data_dir: Path, output: Path, start=None, writ
         sys.stderr.flush()
 
 
-def slowly_writing(save, writing: Path):
-    def save_slowly(obj, file, *args, **kwargs):
-        buffer = io.BytesIO()
-        save(obj, buffer, *args, **kwargs)
-        data = buffer.getvalue()
-        writing.touch()
-        with contextlib.ExitStack() as stack:
-            if isinstance(file, (str, os.PathLike)):
-                file = stack.enter_context(open(file, "wb"))  # noqa: SIM115
-            for start in range(0, len(data), 1 << 14):
-                file.write(data[start : start + (1 << 14)])
-                file.flush()
-                time.sleep(0.002)
+def slowly_writing(write, writing: Path):
+    """``AtomicFile.write`` (which writes every checkpoint) in slices of 16 kB, 2 ms apart, the file
+    ``writing`` touched as it starts."""
 
-    return save_slowly
+    def write_slowly(self, data):
+        writing.touch()
+        for start in range(0, len(data), 1 << 14):
+            write(self, data[start : start + (1 << 14)])
+            self.file.flush()
+            time.sleep(0.002)
+
+    return write_slowly
 
 
 def start_run(args, data_dir, output, start=None, writing=None) -> multiprocessing.Process:
@@ -247,8 +244,11 @@ def run_with_file_size_limit(limit: int, args: list[str], data_dir: Path, output
         sys.stderr.flush()
 
 
-def refused_under_file_size_limit(limit: int, args: list[str], data_dir: Path, tmp_path: Path, entry=None) -> str:
-    """The one error line of a forked run under ``limit``, which must exit 1 without a traceback."""
+def refused_under_file_size_limit(
+    limit: int, args: list[str], data_dir: Path, tmp_path: Path, entry=None, expect: str = "error: .*"
+) -> str:
+    """The one error line of a forked run under ``limit``, which must exit 1 without a traceback and
+    match the pattern ``expect``."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     output = tmp_path / "output.txt"
     child = FORK.Process(target=run_with_file_size_limit, args=(limit, args, data_dir, output, entry))
@@ -258,6 +258,7 @@ def refused_under_file_size_limit(limit: int, args: list[str], data_dir: Path, t
     assert child.exitcode == 1 and "Traceback" not in err, err[-3000:]
     [error] = [line for line in err.splitlines() if line.startswith("error:")]
     assert f"\n{error}\n" in f"\n{err}", err[-3000:]  # a line of its own, not after a progress bar's \r
+    assert re.fullmatch(expect, error), err[-3000:]
     assert not list(tmp_path.rglob("*.partial"))
     return error
 
@@ -348,8 +349,8 @@ def test_a_real_refused_write_of_the_tensorboard_events_is_one_line(tiny_data, t
 
 
 def test_a_real_refused_write_of_a_sweeps_sqlite_study_is_one_line_and_the_trials_before_stay(tiny_data, tmp_path):
-    """The study (about 115 kB) holds a trial; the sweep that goes on with it may write no file
-    past 30 kB, so SQLite's first write into the study is refused."""
+    """The study (about 115 kB, made here as the sweep makes it) holds a finished trial; the sweep
+    that goes on with it may write no file past 30 kB, so SQLite's first write into it is refused."""
     from test_sweep import SPACE, TRIAL_FLAGS
 
     from lstm_mnist.apps import sweep
@@ -357,9 +358,11 @@ def test_a_real_refused_write_of_a_sweeps_sqlite_study_is_one_line_and_the_trial
     (tmp_path / "space.yaml").write_text(SPACE)
     args = ["--space", str(tmp_path / "space.yaml"), *TRIAL_FLAGS, "--data.data_dir", str(tiny_data)]
     args += ["--trainer.default_root_dir", str(tmp_path)]
-    call_main(sweep.main, ["--n_trials", "1", *args])
-    error = refused_under_file_size_limit(30_000, ["--n_trials", "3", *args], tiny_data, tmp_path, entry=sweep.main)
     study_file = tmp_path / "sweeps" / "sweep" / "study.db"
+    study_file.parent.mkdir(parents=True)
+    study = optuna.create_study(study_name="sweep", storage=f"sqlite:///{study_file}", direction="maximize")
+    study.add_trial(optuna.trial.create_trial(value=0.5))
+    error = refused_under_file_size_limit(30_000, ["--n_trials", "3", *args], tiny_data, tmp_path, entry=sweep.main)
     assert re.fullmatch(
         rf"error: cannot write the study in sqlite:///{re.escape(str(study_file))}: (disk I/O error|database or disk "
         r"is full); the trials recorded before it are intact",
@@ -380,8 +383,8 @@ def test_a_sweep_whose_trial_cannot_write_stops_and_the_same_command_goes_on(tin
     (tmp_path / "space.yaml").write_text(SPACE)
     args = ["--n_trials", "2", "--space", str(tmp_path / "space.yaml"), *TRIAL_FLAGS, "--model.hidden_size", "64"]
     args += ["--data.data_dir", str(tiny_data), "--trainer.default_root_dir", str(tmp_path)]
-    error = refused_under_file_size_limit(200_000, args, tiny_data, tmp_path, entry=sweep.main)
-    assert re.fullmatch(r"error: cannot write \S+/version_0/checkpoints/\S+\.ckpt: File too large; .*", error)
+    expect = r"error: cannot write \S+/version_0/checkpoints/\S+\.ckpt: File too large; .*"
+    refused_under_file_size_limit(200_000, args, tiny_data, tmp_path, entry=sweep.main, expect=expect)
     result = call_main(sweep.main, args)
     assert result.code == 0, result.err
     assert "0 of 2 trials so far" in result.out and "  trial   0  stopped: cannot write " in result.out

@@ -26,11 +26,12 @@ from lstm_mnist.data.mnist import MNISTDataModule, trained_on
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.storage.atomic import AtomicSaveConfig
 from lstm_mnist.storage.checkpoint_reader import architecture_differences, network_class, read_checkpoint
-from lstm_mnist.training.hparams_tab import HparamsEntry
+from lstm_mnist.training.hparams_tab import HparamsEntry, run_hyperparameters
 from lstm_mnist.training.kept_checkpoints import BestCheckpoint, LatestCheckpoint
 from lstm_mnist.training.metric_names import TEST_ACC, TEST_ACC_LAST
 from lstm_mnist.training.pictures import TensorBoardPictures
 from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.trackers import how_to_look, share_the_run_folder, with_run_folder_logger
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 DESCRIPTION = (
@@ -83,10 +84,8 @@ class LSTMMNISTCLI(LightningCLI):
         """Settings that depend on the parsed config: refuse an unwritable run folder up front,
         load checkpoints with ``weights_only``, drop every progress bar a config lists when
         ``--trainer.enable_progress_bar false`` says so (Lightning would stop with a
-        MisconfigurationException instead), and Lightning's TensorBoard logger, claiming its run
-        folder (storage/run_folders.py), without its placeholder ``hp_metric`` scalar, writing under
-        ``--trainer.default_root_dir`` (the HPARAMS tab gets ``val/acc_best`` and the test
-        accuracies instead, see training/hparams_tab.py)."""
+        MisconfigurationException instead), and the project's TensorBoard logger first among the
+        loggers, claiming the run's folder (training/trackers.py)."""
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = config.trainer
         writable_root(trainer.default_root_dir or ".")
@@ -98,11 +97,16 @@ class LSTMMNISTCLI(LightningCLI):
             trainer.callbacks = default_callbacks()
         if trainer.enable_progress_bar is False and trainer.callbacks:
             trainer.callbacks = [c for c in trainer.callbacks if "ProgressBar" not in c.class_path]
-        if trainer.logger in (None, True):
-            trainer.logger = Namespace(
-                class_path="lstm_mnist.storage.run_folders.ExclusiveTensorBoardLogger",
-                init_args=Namespace(save_dir=trainer.default_root_dir or ".", default_hp_metric=False),
-            )
+        trainer.logger = with_run_folder_logger(trainer.logger, trainer.default_root_dir or ".")
+
+    def instantiate_classes(self) -> None:
+        super().instantiate_classes()
+        if len(self.trainer.loggers) > 1:
+            self.trainer.loggers = share_the_run_folder(self.trainer.loggers)
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        for callback in self.trainer.callbacks:
+            if isinstance(callback, HparamsEntry):
+                callback.hyperparameters = run_hyperparameters(config)
 
     def after_fit(self) -> None:
         """Score the best and the last checkpoint on the test set, then tell people where to look.
@@ -148,7 +152,7 @@ class LSTMMNISTCLI(LightningCLI):
             f"last checkpoint:       {last_path or 'none'}",
             f"trained on:            {trainer.strategy.root_device.type}{processes}",
             f"logs:                  {log_dir}",
-            f"watch with:            tensorboard --logdir {Path(log_dir).parent}",
+            *how_to_look(trainer.loggers),
         ]
         print("\n".join(lines))
 

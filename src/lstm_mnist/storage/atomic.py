@@ -13,6 +13,7 @@ fsynced. ``AtomicCheckpointIO`` is the plugin that replaces it (``trainer.plugin
 """
 
 import contextlib
+import io
 import os
 import uuid
 from collections.abc import Callable
@@ -113,9 +114,17 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     loads them as Lightning does."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
+        """Serialised in memory first, then written: torch.save's zip writer, writing to the file
+        itself, can meet a refused write as a short write and raise a RuntimeError with no OSError
+        behind it (seen once under a file-size limit), which would not be told as a full disk. A
+        checkpoint here is a few MB at most."""
         if storage_options is not None:
             raise TypeError(f"{type(self).__name__} takes no storage_options")
-        write_atomically(path, lambda file: torch.save(checkpoint, file))
+        serialised = io.BytesIO()
+        torch.save(checkpoint, serialised)
+        pieces = AtomicFile(path)
+        pieces.write(serialised.getbuffer())
+        pieces.commit()
 
 
 class AtomicSaveConfig(SaveConfigCallback):

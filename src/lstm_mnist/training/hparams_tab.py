@@ -1,4 +1,10 @@
-"""TensorBoard's HPARAMS tab: each run's hyperparameters beside its ``val/acc_best`` and test accuracies."""
+"""A run's hyperparameters, given to every logger: TensorBoard's HPARAMS tab shows them beside the
+run's ``val/acc_best`` and test accuracies; MLflow, W&B and CSV record them as the run's parameters.
+
+What defines a run is more than the LightningModule's arguments (all Lightning logs by itself): the
+batch size and the split, the epochs and the gradient clipping, the seed. Two sweep trials that
+differ only there must not look the same.
+"""
 
 import lightning as L
 from torch.utils.tensorboard.summary import hparams
@@ -8,6 +14,48 @@ from lstm_mnist.training.tensorboard_writer import tensorboard_writer
 
 # Scalars that the HPARAMS tab shows beside each run's hyperparameters.
 HPARAM_METRICS = (VAL_ACC_BEST, TEST_ACC, TEST_ACC_LAST)
+# The data's settings that change no number of the run (where files are) are left out.
+DATA_PLACES = {"data_dir", "download", "predict_path", "labels", "num_workers", "data_on_device"}
+# The Trainer's settings that decide what a run computes.
+TRAINER_SETTINGS = (
+    "max_epochs",
+    "max_steps",
+    "gradient_clip_val",
+    "gradient_clip_algorithm",
+    "accumulate_grad_batches",
+    "precision",
+    "val_check_interval",
+    "limit_train_batches",
+    "deterministic",
+)
+
+
+def run_hyperparameters(config) -> dict[str, int | float | str | bool]:
+    """The run's hyperparameters from its parsed config (what config.yaml records): the model's
+    and the network's under their own names (as earlier runs' tabs list them), the data's and the
+    Trainer's as ``data.NAME`` and ``trainer.NAME``, nested settings as ``data.augmentation.NAME``,
+    and ``seed``."""
+    as_dict = config.as_dict() if hasattr(config, "as_dict") else dict(config)
+    entries = tab_entries(as_dict.get("model") or {})
+    entries.update(flattened("data", as_dict.get("data") or {}, skip=DATA_PLACES))
+    trainer = as_dict.get("trainer") or {}
+    entries.update({f"trainer.{name}": trainer[name] for name in TRAINER_SETTINGS if trainer.get(name) is not None})
+    if as_dict.get("seed_everything") is not None:
+        entries["seed"] = as_dict["seed_everything"]
+    return {key: value for key, value in entries.items() if isinstance(value, (int, float, str, bool))}
+
+
+def flattened(prefix: str, settings: dict, skip=frozenset()) -> dict:
+    entries = {}
+    for name, value in settings.items():
+        if name in skip or value is None:
+            continue
+        if isinstance(value, dict):
+            inner = value.get("init_args", value) if "class_path" in value else value
+            entries.update(flattened(f"{prefix}.{name}", inner))
+        else:
+            entries[f"{prefix}.{name}"] = value
+    return entries
 
 
 def tab_entries(module_hparams) -> dict[str, int | float | str | bool]:
@@ -24,12 +72,15 @@ def tab_entries(module_hparams) -> dict[str, int | float | str | bool]:
 
 
 class HparamsEntry(L.Callback):
-    """Registers the run's hyperparameters and the metric tags the HPARAMS tab shows for them, once
-    per process (a fit also tests at its end). TensorBoard reads each metric's value from the run's
-    scalar of the same tag, so nothing is logged twice."""
+    """Gives every logger the run's hyperparameters once per process (a fit also tests at its end):
+    TensorBoard's HPARAMS entry, with the metric tags the tab shows for them (TensorBoard reads each
+    metric's value from the run's scalar of the same tag, so nothing is logged twice), and the other
+    loggers' ``log_hyperparams``. The CLI sets ``hyperparameters`` from the run's config; without it
+    (a Trainer built in Python) the module's own are given."""
 
     def __init__(self) -> None:
         self._declared = False
+        self.hyperparameters: dict | None = None
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._declare(trainer, pl_module)
@@ -39,11 +90,15 @@ class HparamsEntry(L.Callback):
             self._declare(trainer, pl_module)
 
     def _declare(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        writer = tensorboard_writer(trainer)
-        if writer is None:
+        if not trainer.is_global_zero:
             return
-        experiment, start, end = hparams(tab_entries(pl_module.hparams), {name: 0.0 for name in HPARAM_METRICS})
-        file_writer = writer._get_file_writer()
-        for summary in (experiment, start, end):
-            file_writer.add_summary(summary)
+        entries = self.hyperparameters if self.hyperparameters is not None else tab_entries(pl_module.hparams)
+        writer = tensorboard_writer(trainer)
+        if writer is not None:
+            experiment, start, end = hparams(entries, {name: 0.0 for name in HPARAM_METRICS})
+            file_writer = writer._get_file_writer()
+            for summary in (experiment, start, end):
+                file_writer.add_summary(summary)
+        for logger in trainer.loggers:
+            logger.log_hyperparams(entries)  # TensorBoard's and CSV's: their hparams.yaml
         self._declared = True

@@ -1,8 +1,9 @@
-"""Pictures in TensorBoard: where the model errs, which digits it confuses, how its answer forms.
+"""Pictures of a run: where the model errs, which digits it confuses, how its answer forms.
 
-Drawn every ``every_n_validations`` validations and once at test, with matplotlib (figures.py)
-through Lightning's TensorBoard logger. Collecting what a picture needs costs nothing on the
-validations that draw none.
+Drawn every ``every_n_validations`` validations and once at test, with matplotlib (figures.py),
+and given to every logger that keeps images (figure_loggers.py: TensorBoard, MLflow, W&B). The
+class keeps its name, which configs and checkpoints of earlier runs use. Collecting what a picture
+needs costs nothing on the validations that draw none.
 """
 
 import lightning as L
@@ -11,8 +12,8 @@ from torch import Tensor
 
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.training.confusions import confusion_matrix
+from lstm_mnist.training.figure_loggers import figure_loggers, send_figure
 from lstm_mnist.training.figures import answer_forms_figure, confusion_figure, misclassified_figure
-from lstm_mnist.training.tensorboard_writer import tensorboard_writer
 
 
 class TensorBoardPictures(L.Callback):
@@ -67,17 +68,17 @@ class TensorBoardPictures(L.Callback):
         self._counts += torch.bincount(labels_cpu, minlength=MNIST.classes)
 
     def _draw(self, trainer: L.Trainer, pl_module: L.LightningModule, prefix: str) -> None:
-        writer = tensorboard_writer(trainer)
-        if writer is None:
+        sends = figure_loggers(trainer)
+        if not sends:
             return
         step = trainer.global_step
-        writer.add_figure(f"{prefix}/confusion_matrix", confusion_figure(self._confusion), step)
+        send_figure(sends, f"{prefix}/confusion_matrix", confusion_figure(self._confusion), step)
         if self._wrong:
             images, labels, predictions = (torch.cat(parts) for parts in zip(*self._wrong))
-            writer.add_figure(f"{prefix}/misclassified", misclassified_figure(images, labels, predictions), step)
+            send_figure(sends, f"{prefix}/misclassified", misclassified_figure(images, labels, predictions), step)
         if self._per_digit:
             average = sum(self._per_digit) / self._counts.clamp(min=1).unsqueeze(1)
-            writer.add_figure(f"{prefix}/answer_forms", answer_forms_figure(average, pl_module.step_name), step)
+            send_figure(sends, f"{prefix}/answer_forms", answer_forms_figure(average, pl_module.step_name), step)
 
     # validation during fit
     def on_validation_epoch_start(self, trainer, pl_module):
@@ -100,9 +101,9 @@ class TensorBoardPictures(L.Callback):
         if self._drawing:
             self._draw(trainer, pl_module, "val")
 
-    # test (without a TensorBoard writer, as in the end-of-fit test of last.ckpt, nothing to draw)
+    # test (without a logger, as in the end-of-fit test of last.ckpt, nothing to draw)
     def on_test_epoch_start(self, trainer, pl_module):
-        self._drawing = self.every_n_validations > 0 and tensorboard_writer(trainer) is not None
+        self._drawing = self.every_n_validations > 0 and bool(figure_loggers(trainer))
         if self._drawing:
             self._start()
 

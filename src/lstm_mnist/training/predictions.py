@@ -18,8 +18,8 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.storage.atomic import AtomicFile
 from lstm_mnist.training.confusions import confusion_matrix, most_confused
+from lstm_mnist.training.figure_loggers import figure_loggers, send_figure
 from lstm_mnist.training.figures import confusion_figure
-from lstm_mnist.training.tensorboard_writer import tensorboard_writer
 
 TABLE_ROWS = 20  # printed rows; the file holds all of them
 CONFUSIONS_SHOWN = 5  # the most frequent confusions printed
@@ -80,10 +80,9 @@ class PredictionWriter(BasePredictionWriter):
         print_table(self._shown, self._rows)
         if self._confusion.sum():
             print("\n".join(report(self._confusion)))
-            writer = tensorboard_writer(trainer)
-            if writer is not None:
-                writer.add_figure("predict/confusion_matrix", confusion_figure(self._confusion), 0)
-                writer.flush()
+            send_figure(figure_loggers(trainer), "predict/confusion_matrix", confusion_figure(self._confusion), 0)
+            for logger in trainer.loggers:
+                logger.save()
         print(f"predictions of {self._rows:,} images written to {self._log_dir}/predictions.csv")
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:

@@ -1,0 +1,82 @@
+"""Experiment trackers a user brings (``--trainer.logger``: MLflow, CSV, Weights & Biases, several
+at once), each beside the project's TensorBoard logger, which always comes first.
+
+The TensorBoard logger owns the run's folder (``lightning_logs/version_N``, claimed by creating it,
+storage/run_folders.py): Lightning puts ``trainer.log_dir`` and the checkpoints where the *first*
+logger says, and a tracker such as MLflow has no local folder to say (``trainer.log_dir`` is None,
+which stopped every fit with a traceback). So whatever loggers a user lists, config.yaml, the
+checkpoints and ``predictions.csv`` land in that one folder, and the TensorBoard events (the
+pictures and the HPARAMS tab) are written there too. A CSV logger's ``metrics.csv`` joins them.
+"""
+
+from pathlib import Path
+
+from jsonargparse import Namespace
+
+RUN_FOLDER_LOGGER = "lstm_mnist.storage.run_folders.ExclusiveTensorBoardLogger"
+
+
+def with_run_folder_logger(logger, root: str):
+    """``--trainer.logger`` as configured (None or True: the default; False: no logging; one logger
+    or a list), with the project's TensorBoard logger first: a TensorBoard logger the user listed
+    becomes it (keeping its settings), else it is added."""
+    if logger is False:
+        return False
+    listed = [] if logger in (None, True) else list(logger) if isinstance(logger, list) else [logger]
+    tensorboard = [entry for entry in listed if str(entry.class_path).endswith("TensorBoardLogger")]
+    others = [entry for entry in listed if entry not in tensorboard]
+    first = tensorboard[0] if tensorboard else Namespace(class_path=RUN_FOLDER_LOGGER, init_args=Namespace())
+    first.class_path = RUN_FOLDER_LOGGER
+    init_args = first.get("init_args") or Namespace()
+    if init_args.get("save_dir") is None:
+        init_args.save_dir = root
+    if "default_hp_metric" not in init_args:
+        init_args.default_hp_metric = False  # the HPARAMS tab shows val/acc_best and the test accuracies
+    first.init_args = init_args
+    return [first, *others] if others else first
+
+
+def share_the_run_folder(loggers: list) -> list:
+    """The loggers, with a CSV logger listed without a version of its own made anew to write
+    ``metrics.csv`` into the run's folder, not into a ``version_M`` it would number by itself (a
+    folder another run may claim)."""
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    if not loggers or not isinstance(loggers[0], TensorBoardLogger):
+        return loggers
+    owner = loggers[0]
+    shared = [owner]
+    for logger in loggers[1:]:
+        if isinstance(logger, CSVLogger) and logger._version is None:
+            logger = CSVLogger(
+                save_dir=owner.save_dir,
+                name=owner.name,
+                version=owner.version,
+                prefix=logger._prefix,
+                flush_logs_every_n_steps=logger._flush_logs_every_n_steps,
+            )
+        shared.append(logger)
+    return shared
+
+
+def how_to_look(loggers) -> list[str]:
+    """Where each tracker keeps the run and the command that shows it, for the end of a fit."""
+    from lightning.pytorch.loggers import CSVLogger, MLFlowLogger, TensorBoardLogger, WandbLogger
+
+    lines = []
+    for logger in loggers:
+        if isinstance(logger, TensorBoardLogger):
+            lines.append(f"watch with:            tensorboard --logdir {Path(logger.log_dir).parent}")
+        elif isinstance(logger, CSVLogger):
+            lines.append(f"metrics as CSV:        {Path(logger.log_dir) / 'metrics.csv'}")
+        elif isinstance(logger, MLFlowLogger):
+            lines.append(
+                f"MLflow run {logger.run_id}: mlflow ui --backend-store-uri {logger._tracking_uri}"
+                if logger._tracking_uri
+                else f"MLflow run {logger.run_id}: mlflow ui"
+            )
+        elif isinstance(logger, WandbLogger):
+            run = logger.experiment
+            offline = getattr(run.settings, "_offline", False) or run.settings.mode in ("offline", "dryrun")
+            lines.append(f"W&B run {run.id}: " + (f"wandb sync {Path(run.dir).parent}" if offline else run.url))
+    return lines
