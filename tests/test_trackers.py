@@ -104,3 +104,25 @@ def test_weights_and_biases_offline_gets_every_scalar_the_settings_and_the_pictu
     assert set(RUN_SETTINGS) <= config
     pictures = sorted(p.name.split("_")[0] for p in (tmp_path / "wandb").rglob("media/images/val/confusion*.png"))
     assert len(pictures) == 2  # one at each validation
+
+
+def test_a_resumed_fit_goes_on_logging_into_the_same_mlflow_run(tiny_data, tmp_path):
+    """One epoch (validations at 10 and 20), then ``fit --ckpt_path last.ckpt`` for a second: one
+    MLflow run holds the validations of both, at 10, 20, 30 and 40."""
+    pytest.importorskip("mlflow", reason="the mlflow extra: pip install -e '.[mlflow]'")
+    from mlflow.tracking import MlflowClient
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    flags = ["--config", str(ROOT / "configs" / "loggers" / "mlflow.yaml"), "--trainer.logger.tracking_uri", store]
+    flags += ["--trainer.logger.artifact_location", str(tmp_path / "artifacts"), "--model.schedule", "constant"]
+    flags += ["--pictures.every_n_validations", "0"]
+    run_main(*RUN, *flags, root=tmp_path / "first", data_dir=tiny_data)
+    last = tmp_path / "first" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    more = ["--trainer.max_epochs", "2", "--ckpt_path", str(last)]
+    result = run_main(*RUN, *flags, *more, root=tmp_path / "resumed", data_dir=tiny_data)
+
+    client = MlflowClient(store)
+    [run] = client.search_runs([experiment.experiment_id for experiment in client.search_experiments()])
+    assert f"MLflow run {run.info.run_id}: " in result.out
+    assert f"MLflow run {run.info.run_id} keeps trainer.max_epochs = 1 (this fit: 2)" in result.out
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "val/acc")] == [10, 20, 30, 40]

@@ -31,7 +31,13 @@ from lstm_mnist.training.kept_checkpoints import BestCheckpoint, LatestCheckpoin
 from lstm_mnist.training.metric_names import TEST_ACC, TEST_ACC_LAST
 from lstm_mnist.training.pictures import TensorBoardPictures
 from lstm_mnist.training.recipe import LitLSTMClassifier
-from lstm_mnist.training.trackers import how_to_look, share_the_run_folder, with_run_folder_logger
+from lstm_mnist.training.trackers import (
+    TrackerRuns,
+    continue_tracker_runs,
+    how_to_look,
+    share_the_run_folder,
+    with_run_folder_logger,
+)
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 DESCRIPTION = (
@@ -98,6 +104,8 @@ class LSTMMNISTCLI(LightningCLI):
         if trainer.enable_progress_bar is False and trainer.callbacks:
             trainer.callbacks = [c for c in trainer.callbacks if "ProgressBar" not in c.class_path]
         trainer.logger = with_run_folder_logger(trainer.logger, trainer.default_root_dir or ".")
+        if self.subcommand == "fit":
+            trainer.logger = continue_tracker_runs(trainer.logger, self.checkpoint)
 
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
@@ -223,7 +231,7 @@ def make_cli(args: list[str] | None = None, run: bool = True, callbacks: list | 
             parser_kwargs={"description": DESCRIPTION, **{name: defaults for name in SUBCOMMANDS}} if run else defaults,
             auto_configure_optimizers=False,
             save_config_callback=AtomicSaveConfig,
-            trainer_defaults={"callbacks": [HparamsEntry(), *(callbacks or [])]},
+            trainer_defaults={"callbacks": [HparamsEntry(), TrackerRuns(), *(callbacks or [])]},
             run=run,
             args=args,
         )

@@ -100,5 +100,20 @@ class HparamsEntry(L.Callback):
             for summary in (experiment, start, end):
                 file_writer.add_summary(summary)
         for logger in trainer.loggers:
-            logger.log_hyperparams(entries)  # TensorBoard's and CSV's: their hparams.yaml
+            logger.log_hyperparams(unchanged_in_mlflow(logger, entries))  # TensorBoard's, CSV's: hparams.yaml
         self._declared = True
+
+
+def unchanged_in_mlflow(logger, entries: dict) -> dict:
+    """``entries`` less those an MLflow run continued by a resumed fit already holds with another
+    value (a run's parameters cannot change in MLflow: a longer resumed run keeps its first
+    ``trainer.max_epochs``), said in one line each; for any other logger, ``entries``."""
+    from lightning.pytorch.loggers import MLFlowLogger
+
+    if not isinstance(logger, MLFlowLogger):
+        return entries
+    held = logger.experiment.get_run(logger.run_id).data.params
+    changed = {name for name, value in entries.items() if name in held and held[name] != str(value)}
+    for name in sorted(changed):
+        print(f"MLflow run {logger.run_id} keeps {name} = {held[name]} (this fit: {entries[name]})")
+    return {name: value for name, value in entries.items() if name not in changed}

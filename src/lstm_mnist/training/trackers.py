@@ -7,10 +7,12 @@ logger says, and a tracker such as MLflow has no local folder to say (``trainer.
 which stopped every fit with a traceback). So whatever loggers a user lists, config.yaml, the
 checkpoints and ``predictions.csv`` land in that one folder, and the TensorBoard events (the
 pictures and the HPARAMS tab) are written there too. A CSV logger's ``metrics.csv`` joins them.
+A resumed fit goes on logging into the MLflow run it was logging to (``TrackerRuns``).
 """
 
 from pathlib import Path
 
+import lightning as L
 from jsonargparse import Namespace
 
 RUN_FOLDER_LOGGER = "lstm_mnist.storage.run_folders.ExclusiveTensorBoardLogger"
@@ -80,3 +82,32 @@ def how_to_look(loggers) -> list[str]:
             offline = getattr(run.settings, "_offline", False) or run.settings.mode in ("offline", "dryrun")
             lines.append(f"W&B run {run.id}: " + (f"wandb sync {Path(run.dir).parent}" if offline else run.url))
     return lines
+
+
+# Where a checkpoint keeps the id of each tracker's run, by the logger's class name.
+TRACKER_RUNS_KEY = "tracker_runs"
+
+
+class TrackerRuns(L.Callback):
+    """Keeps in every checkpoint the id of the MLflow run the fit logs to, so that ``fit --ckpt_path``
+    goes on logging into the same run (``continue_tracker_runs``) instead of starting another."""
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict) -> None:
+        from lightning.pytorch.loggers import MLFlowLogger
+
+        runs = {type(logger).__name__: logger.run_id for logger in trainer.loggers if isinstance(logger, MLFlowLogger)}
+        if runs:
+            checkpoint[TRACKER_RUNS_KEY] = runs
+
+
+def continue_tracker_runs(logger, checkpoint: dict | None):
+    """``--trainer.logger`` (after ``with_run_folder_logger``) with an MLflow logger that names no run
+    set to the run the checkpoint was logging to."""
+    runs = (checkpoint or {}).get(TRACKER_RUNS_KEY) or {}
+    for entry in logger if isinstance(logger, list) else ():
+        if str(entry.class_path).endswith("MLFlowLogger") and "MLFlowLogger" in runs:
+            init_args = entry.get("init_args") or Namespace()
+            if init_args.get("run_id") is None:
+                init_args.run_id = runs["MLFlowLogger"]
+            entry.init_args = init_args
+    return logger
