@@ -77,6 +77,7 @@ def test_two_process_ddp_on_cpu_reading_permuted_pixels_with_a_gru(tiny_data, tm
     # 784 steps a sequence: 10 training steps a rank, not 50, keep the test to a few seconds
     flags = ["--model.order", "permuted", "--model.cell", "gru", "--model.hidden_size", "8"]
     flags += ["--trainer.limit_train_batches", "10", "--trainer.val_check_interval", "10"]
+    flags += ["--trainer.num_sanity_val_steps", "0", "--trainer.limit_test_batches", "1"]  # 784-step evaluations
     result = two_process_fit(tmp_path, tiny_data, *ONE_EPOCH, *flags)
     check_two_process_run(tmp_path, result, tiny_data, steps=10)
 
