@@ -26,6 +26,7 @@ pytestmark = pytest.mark.skipif(
 ONE_EPOCH = ["fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"]
 # 50 steps a rank (the 500 training images in batches of 5, shared by two ranks), validated at the end
 DEFAULT_RUN = [*ONE_EPOCH, "--trainer.limit_train_batches", "50", "--trainer.val_check_interval", "50"]
+DEFAULT_RUN += ["--trainer.num_sanity_val_steps", "0"]  # changes no number of the run
 
 
 def two_process_fit(root: Path, data_dir: Path, *flags: str):
@@ -149,7 +150,8 @@ def test_a_node_killed_mid_run_makes_the_other_stop_with_one_line(tiny_data, tmp
     node 1 instead stopped node 0 the same way, in 0.6 s: "Connection closed by peer".)"""
     killed = 0
     port = free_port()
-    flags = [*ONE_EPOCH[1:], "--trainer.val_check_interval", "10"]  # 50 steps, last.ckpt every 10
+    # 50 steps, last.ckpt every 2 from the start: the kill comes at the first
+    flags = [*ONE_EPOCH[1:], "--trainer.val_check_interval", "2", "--trainer.num_sanity_val_steps", "0"]
     nodes = [start_node(rank, port, flags, tmp_path, tiny_data, tmp_path / f"node{rank}.txt") for rank in (0, 1)]
     deadline = time.monotonic() + 120
     while not list(tmp_path.rglob("last.ckpt")) and time.monotonic() < deadline:
