@@ -5,7 +5,7 @@ import contextlib
 import sys
 
 from lstm_mnist.apps.process import tune_process
-from lstm_mnist.errors import UserInputError
+from lstm_mnist.errors import UserInputError, behind
 
 
 @contextlib.contextmanager
@@ -17,7 +17,8 @@ def program():
     try:
         yield
     except Exception as error:
-        told = user_error_behind(error) or lost_process(error)
+        # only through "raise ... from": a bug met while handling the user's error must show as the bug
+        told = behind(error, UserInputError, through_handling=False) or lost_process(error)
         if told is None:
             raise
         end_progress_bars()
@@ -48,14 +49,3 @@ def lost_process(error: BaseException) -> str | None:
         f"another process of this distributed run stopped ({cause}): the checkpoints written before are whole; "
         "start every node again with fit --ckpt_path .../checkpoints/last.ckpt"
     )
-
-
-def user_error_behind(error: BaseException) -> UserInputError | None:
-    """``error`` if it is a ``UserInputError``, or the one it was raised from."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, UserInputError):
-            return error
-        seen.add(id(error))
-        error = error.__cause__
-    return None

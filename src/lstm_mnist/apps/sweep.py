@@ -24,7 +24,7 @@ from lstm_mnist.apps.cli import make_cli, network_shorthand
 from lstm_mnist.apps.program import program
 from lstm_mnist.apps.sweep_budget import Budget, budget_lock, counted, without_password
 from lstm_mnist.data.mnist import MNISTDataModule
-from lstm_mnist.errors import UserInputError
+from lstm_mnist.errors import UserInputError, behind
 from lstm_mnist.storage.atomic import os_error_behind, write_atomically
 from lstm_mnist.training.metric_names import VAL_ACC_BEST
 from lstm_mnist.training.recipe import LitLSTMClassifier
@@ -344,13 +344,8 @@ def database_error_behind(error: BaseException) -> BaseException | None:
     psycopg's) behind ``error``, which Optuna and SQLAlchemy wrap in messages of their own."""
     import sqlalchemy
 
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, sqlalchemy.exc.DBAPIError):
-            return error.orig
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
+    wrapped = behind(error, sqlalchemy.exc.DBAPIError)
+    return None if wrapped is None else wrapped.orig
 
 
 def one_line(error: Exception) -> str:

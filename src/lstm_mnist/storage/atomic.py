@@ -24,7 +24,7 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch.cli import SaveConfigCallback
 
-from lstm_mnist.errors import UserInputError
+from lstm_mnist.errors import UserInputError, behind
 
 
 def write_atomically(path: str | Path, write: Callable[[IO[bytes]], Any]) -> None:
@@ -58,9 +58,7 @@ class AtomicFile:
             self.abort()
             cause = os_error_behind(error)
             if cause is not None:
-                raise UserInputError(
-                    f"cannot write {self.path}: {cause.strerror or cause}; the files written before it are intact"
-                ) from error
+                raise refused_write(self.path, cause) from error
             raise
 
     def write(self, data: bytes) -> None:
@@ -85,17 +83,16 @@ class AtomicFile:
 
 
 def os_error_behind(error: BaseException) -> OSError | None:
-    """The ``OSError`` that ``error`` is, or that it was raised while handling. ``torch.save``'s zip
-    writer meets a full disk as ``OSError(ENOSPC)`` (``EFBIG`` past a file-size limit), then its
-    ``__exit__`` raises ``RuntimeError: [enforce fail at inline_container.cc] unexpected pos ...``,
-    which is what reaches us, with the ``OSError`` as its context."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, OSError):
-            return error
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
+    """The ``OSError`` behind ``error``. ``torch.save``'s zip writer meets a full disk as
+    ``OSError(ENOSPC)`` (``EFBIG`` past a file-size limit), then its ``__exit__`` raises
+    ``RuntimeError: [enforce fail at inline_container.cc] unexpected pos ...``, which is what reaches
+    us, with the ``OSError`` as its context."""
+    return behind(error, OSError)
+
+
+def refused_write(path, cause: OSError) -> UserInputError:
+    """The one line for a file the disk refused: which file, why, and that the files before it stand."""
+    return UserInputError(f"cannot write {path}: {cause.strerror or cause}; the files written before it are intact")
 
 
 def sync_folder(folder: Path) -> None:

@@ -10,8 +10,7 @@ one.
 
 import threading
 
-from lstm_mnist.errors import UserInputError
-from lstm_mnist.storage.atomic import os_error_behind
+from lstm_mnist.storage.atomic import os_error_behind, refused_write
 
 
 def tell_refused_writes(writer) -> None:
@@ -33,9 +32,7 @@ def tell_refused_writes(writer) -> None:
                 if cause is None:
                     raise
                 told.append(cause)
-                raise UserInputError(
-                    f"cannot write {path}: {cause.strerror or cause}; the files written before it are intact"
-                ) from error
+                raise refused_write(path, cause) from error
 
         return call
 
