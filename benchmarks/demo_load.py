@@ -12,7 +12,6 @@ timings hold, the answers are arbitrary.
 """
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,12 +24,9 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' free-port helper
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from helpers.ports import free_port  # noqa: E402
 
 
 def pictures(folder: Path, count: int, data_dir: str | None) -> list[Path]:

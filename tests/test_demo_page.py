@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 from helpers.paths import REAL_DATA_DIR, real_mnist
+from helpers.ports import free_port
 from helpers.running import call_main
 from helpers.user_pictures import png_header_only
 from lstm_mnist.apps import demo
@@ -28,9 +29,7 @@ def last_checkpoint(run: Path) -> Path:
 def page_url(trained_on_mnist, capsys):
     """The demo page of a model trained one epoch, served on a free port by ``python demo.py``'s
     ``main`` (in a thread of this process: a process of its own would import torch again)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     page = demo.main(["--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--port", str(port)], block=False)
     try:
         url = f"http://127.0.0.1:{port}"

@@ -86,13 +86,19 @@ class LSTMMNISTCLI(LightningCLI):
         hparams = {k: v for k, v in self.checkpoint["hyper_parameters"].items() if not k.startswith("_")}
         self.config = self.parser.parse_object({self.config.subcommand: {"model": hparams}}, self.config)
 
+    @property
+    def run_config(self):
+        """The parsed settings of this run: the subcommand's part of the config, or all of it
+        without a subcommand (``make_cli(run=False)``)."""
+        return self.config[self.subcommand] if self.subcommand else self.config
+
     def before_instantiate_classes(self) -> None:
         """Settings that depend on the parsed config: refuse an unwritable run folder up front,
         load checkpoints with ``weights_only``, drop every progress bar a config lists when
         ``--trainer.enable_progress_bar false`` says so (Lightning would stop with a
         MisconfigurationException instead), and the project's TensorBoard logger first among the
         loggers, claiming the run's folder (training/trackers.py)."""
-        config = self.config[self.subcommand] if self.subcommand else self.config
+        config = self.run_config
         trainer = config.trainer
         writable_root(trainer.default_root_dir or ".")
         if "weights_only" in config:
@@ -111,7 +117,7 @@ class LSTMMNISTCLI(LightningCLI):
         super().instantiate_classes()
         if len(self.trainer.loggers) > 1:
             self.trainer.loggers = share_the_run_folder(self.trainer.loggers)
-        config = self.config[self.subcommand] if self.subcommand else self.config
+        config = self.run_config
         for callback in self.trainer.callbacks:
             if isinstance(callback, HparamsEntry):
                 callback.hyperparameters = run_hyperparameters(config)
