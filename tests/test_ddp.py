@@ -24,9 +24,13 @@ pytestmark = pytest.mark.skipif(
     not torch.distributed.is_available() or sys.platform == "win32", reason="needs torch.distributed"
 )
 ONE_EPOCH = ["fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"]
-# 50 steps a rank (the 500 training images in batches of 5, shared by two ranks), validated at the end
-DEFAULT_RUN = [*ONE_EPOCH, "--trainer.limit_train_batches", "50", "--trainer.val_check_interval", "50"]
-DEFAULT_RUN += ["--trainer.num_sanity_val_steps", "0"]  # changes no number of the run
+# A GRU reading permuted pixels: every rank must draw the same permutation from the seed. 784 steps a
+# sequence: batches of 25, so an epoch of the 500 training images is 10 steps a rank (20 if the ranks
+# did not share them), validated at the end; no sanity check (it changes no number of the run), one
+# test batch.
+DDP_RUN = [*ONE_EPOCH, "--model.order", "permuted", "--model.cell", "gru", "--model.hidden_size", "8"]
+DDP_RUN += ["--data.batch_size", "25", "--trainer.val_check_interval", "10"]
+DDP_RUN += ["--trainer.num_sanity_val_steps", "0", "--trainer.limit_test_batches", "1"]
 
 
 def two_process_fit(root: Path, data_dir: Path, *flags: str):
@@ -36,13 +40,6 @@ def two_process_fit(root: Path, data_dir: Path, *flags: str):
         root=root,
         data_dir=data_dir,
     )
-
-
-@pytest.fixture(scope="module")
-def two_processes(tiny_data, tmp_path_factory):
-    """The default model trained by two processes on one machine: its folder and what it printed."""
-    root = tmp_path_factory.mktemp("two_processes")
-    return root, two_process_fit(root, tiny_data, *DEFAULT_RUN)
 
 
 def check_two_process_run(root: Path, result, data_dir: Path, steps: int) -> None:
@@ -56,8 +53,8 @@ def check_two_process_run(root: Path, result, data_dir: Path, steps: int) -> Non
     assert "last checkpoint:       " + str(run_dir / "checkpoints" / "last.ckpt") in result.out
     assert "trained on:            cpu, 2 processes" in result.out
 
-    # Each rank took its own batches of 5 (an epoch of the 500 images is 50 steps, not 100) and
-    # validated half of the 100.
+    # Each rank took its own half of the training images (an epoch is ``steps``, not twice as many)
+    # and validated half of the 100.
     scalars = read_scalars(run_dir)
     assert [step for step, _ in scalars["val/acc"]] == [steps]
     logged = scalars["val/acc"][0][1]
@@ -69,18 +66,17 @@ def check_two_process_run(root: Path, result, data_dir: Path, steps: int) -> Non
     assert logged == pytest.approx(accuracy(model, images, labels), abs=1e-6)  # the accuracy over both ranks' halves
 
 
-def test_two_process_ddp_on_cpu(two_processes, tiny_data):
+@pytest.fixture(scope="module")
+def two_processes(tiny_data, tmp_path_factory):
+    """``DDP_RUN`` by two processes on one machine: its folder and what it printed."""
+    root = tmp_path_factory.mktemp("two_processes")
+    return root, two_process_fit(root, tiny_data, *DDP_RUN)
+
+
+def test_two_process_ddp_on_cpu_reading_permuted_pixels_with_a_gru(two_processes, tiny_data):
+    """Validation reduced over both ranks' halves, rank 0 alone writes, the best checkpoint reloads."""
     root, result = two_processes
-    check_two_process_run(root, result, tiny_data, steps=50)
-
-
-def test_two_process_ddp_on_cpu_reading_permuted_pixels_with_a_gru(tiny_data, tmp_path):
-    # 784 steps a sequence: 10 training steps a rank, not 50, keep the test to a few seconds
-    flags = ["--model.order", "permuted", "--model.cell", "gru", "--model.hidden_size", "8"]
-    flags += ["--trainer.limit_train_batches", "10", "--trainer.val_check_interval", "10"]
-    flags += ["--trainer.num_sanity_val_steps", "0", "--trainer.limit_test_batches", "1"]  # 784-step evaluations
-    result = two_process_fit(tmp_path, tiny_data, *ONE_EPOCH, *flags)
-    check_two_process_run(tmp_path, result, tiny_data, steps=10)
+    check_two_process_run(root, result, tiny_data, steps=10)
 
 
 def readme_torchrun(node_rank: int, port: int) -> list[str]:
@@ -107,12 +103,12 @@ def test_the_readme_torchrun_line_on_two_nodes_equals_two_processes_on_one(two_p
     the bit, as two processes on one machine with the same seed; rank 0 alone writes."""
     port = free_port()
     root = tmp_path / "two_nodes"
-    nodes = [start_node(rank, port, DEFAULT_RUN[1:], root, tiny_data, tmp_path / f"node{rank}.txt") for rank in (0, 1)]
+    nodes = [start_node(rank, port, DDP_RUN[1:], root, tiny_data, tmp_path / f"node{rank}.txt") for rank in (0, 1)]
     for rank, node in enumerate(nodes):
         assert node.wait(timeout=180) == 0, (tmp_path / f"node{rank}.txt").read_text()[-3000:]
     run = only((root / "lightning_logs").iterdir())
     single = two_processes[0] / "lightning_logs" / "version_0"
-    for name in ("last.ckpt", "best-step=50-*.ckpt"):
+    for name in ("last.ckpt", "best-step=10-*.ckpt"):
         mine = torch.load(only((run / "checkpoints").glob(name)), weights_only=True)["state_dict"]
         reference = torch.load(only((single / "checkpoints").glob(name)), weights_only=True)["state_dict"]
         assert all(torch.equal(mine[key], reference[key]) for key in reference), name

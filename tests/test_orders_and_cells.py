@@ -73,24 +73,26 @@ def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_p
 
 @pytest.mark.parametrize("order", ["rows", "columns", "pixels", "permuted"])
 def test_every_reading_order_learns_a_class_it_sees_only_at_the_end(order, tmp_path):
-    """100 steps of batch 32 through an LSTM of 32 units (about 6 s on a pixel order here), scored
-    on 300 test images of ``signal_at_the_end``: chance, and a network that stops reading early or
-    answers from the wrong step, is at 50%. With these settings, seeds 1, 2 and 42 of both pixel
-    orders reached 100% (at 60 steps, seed 42 of permuted stopped at 90.0%: too near the floor), so
-    90% holds on any machine. (It replaced a test on the real MNIST whose 784-step runs learned or
-    not by the seed: 32.5, 10.9, 25.3% for seeds 42, 1, 2.)"""
+    """150 steps of batch 16 through an LSTM of 16 units at a constant rate of 0.01 (under 2 s on a
+    pixel order here), scored on 300 test images of ``signal_at_the_end``: chance, and a network that
+    stops reading early or answers from the wrong step, is at 50%. Seeds 1-3, 10-29 and 42 of both
+    pixel orders (48 runs) reached 100% but one at 93%, seeds 1-10 and 42 of rows and columns all
+    100%, so 80% holds on any machine. (The settings
+    before, 100 steps of batch 32 at 32 units and a one-cycle rate of 0.003 on a fainter signal, sat
+    at chance for seeds 7 and 8; the real MNIST before that learned or not by the seed.)"""
     data = signal_at_the_end(tmp_path / "data", order, permutation_seed=3, test=300)
     run_main(
-        *("fit", "--model.order", order, "--model.permutation_seed", "3", "--model.hidden_size", "32"),
-        *("--model.lr", "0.003", "--data.batch_size", "32", "--data.val_size", "200", "--data.eval_batch_size", "300"),
-        *("--trainer.max_epochs", "1", "--trainer.limit_train_batches", "100", "--trainer.val_check_interval", "100"),
+        *("fit", "--model.order", order, "--model.permutation_seed", "3", "--model.hidden_size", "16"),
+        *("--model.lr", "0.01", "--model.schedule", "constant"),
+        *("--data.batch_size", "16", "--data.val_size", "200", "--data.eval_batch_size", "300"),
+        *("--trainer.max_epochs", "1", "--trainer.limit_train_batches", "150", "--trainer.val_check_interval", "150"),
         "--trainer.num_sanity_val_steps=0",
         *("--trainer.enable_progress_bar", "false", "--pictures.every_n_validations", "0"),
         root=tmp_path,
         data_dir=data,
     )
     test_acc = read_scalars(tmp_path / "lightning_logs" / "version_0")["test/acc"][0][1]
-    assert test_acc >= 0.9
+    assert test_acc >= 0.8
 
 
 @pytest.fixture(scope="module")

@@ -35,12 +35,12 @@ def make_tiny_mnist(data_dir: Path, train: int = 600, test: int = 200) -> Path:
 def signal_at_the_end(
     data_dir: Path, order: str, permutation_seed: int = 0, train: int = 4000, test: int = 500
 ) -> Path:
-    """A task any correct recurrent network learns in a hundred steps whatever its reading order,
+    """A task any correct recurrent network learns in a hundred-odd steps whatever its reading order,
     but only by reading to the end: two classes (labels 0 and 1), every pixel noisy (+-60 grey
     levels), the pixels of the first three quarters of the sequence at 100 for both, those of the last
-    quarter at 70 or 130. One pixel says the class three times in four; the last quarter's average
-    says it every time. A network that stops reading early, or answers from the wrong step, is at 50%.
-    The quarter is found through the project's own ``as_sequence``, so it follows any order."""
+    quarter at 60 or 180, so that each of them says the class. A network that stops reading before the
+    last quarter, or answers from the wrong step, is at 50%. The quarter is found through the
+    project's own ``as_sequence``, so it follows any order."""
     from lstm_mnist.nets.reading_order import as_sequence, fixed_permutation
 
     positions = torch.arange(28 * 28).reshape(1, 28, 28)
@@ -52,7 +52,7 @@ def signal_at_the_end(
         rng = np.random.default_rng(seed)
         labels = rng.integers(0, 2, count).astype(np.uint8)
         level = np.full((count, 28 * 28), 100)
-        level[:, last_quarter] = 70 + 60 * labels[:, None].astype(int)
+        level[:, last_quarter] = 60 + 120 * labels[:, None].astype(int)
         images = level + rng.integers(-60, 61, size=level.shape)
         write_idx(raw / f"{prefix}-images-idx3-ubyte", images.reshape(count, 28, 28).astype(np.uint8))
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
