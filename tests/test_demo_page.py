@@ -1,6 +1,8 @@
 """``python demo.py``: the page is opened in a real browser (Debian's chromium, driven by Playwright),
 digits are drawn on its canvas with the mouse, and what the page shows is read back."""
 
+import contextlib
+import io
 import socket
 import threading
 from pathlib import Path
@@ -12,7 +14,6 @@ from PIL import Image
 from helpers.paths import REAL_DATA_DIR, real_mnist
 from helpers.ports import free_port
 from helpers.running import call_main
-from helpers.user_pictures import png_header_only
 from lstm_mnist.apps import demo
 from lstm_mnist.data.mnist import MNISTDataModule
 
@@ -25,15 +26,18 @@ def last_checkpoint(run: Path) -> Path:
     return run / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
 
 
-@pytest.fixture
-def page_url(trained_on_mnist, capsys):
+@pytest.fixture(scope="module")
+def page_url(trained_on_mnist):
     """The demo page of a model trained one epoch, served on a free port by ``python demo.py``'s
-    ``main`` (in a thread of this process: a process of its own would import torch again)."""
+    ``main`` (in a thread of this process: a process of its own would import torch again), for the
+    tests of this file that one test process runs."""
     port = free_port()
-    page = demo.main(["--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--port", str(port)], block=False)
+    result = io.StringIO()
+    with contextlib.redirect_stdout(result):
+        page = demo.main(["--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--port", str(port)], block=False)
     try:
         url = f"http://127.0.0.1:{port}"
-        assert capsys.readouterr().out == f"demo page: {url}  (Ctrl-C to stop)\n"
+        assert result.getvalue() == f"demo page: {url}  (Ctrl-C to stop)\n"
         yield url
     finally:
         page.close()
@@ -96,18 +100,8 @@ def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(page_u
         not_an_image = "That file could not be read: not an image PIL can read."
         expect(page.locator(answer)).to_have_text(not_an_image, timeout=WAIT)
 
-        upload(page, png_header_only(tmp_path / "huge.png", 20_000))
-        expect(page.locator(answer)).to_contain_text("decompression bomb", timeout=WAIT)
-
-        # ...and the page still works: a test-set digit saved as a photo-like picture is read right
-        data = MNISTDataModule(data_dir=REAL_DATA_DIR)
-        data.setup("test")
-        images, labels = data.splits["test"]
-        pixels = (255 - images[0].numpy() * 255).round().astype("uint8")  # dark ink on paper
-        Image.fromarray(pixels).resize((200, 200)).save(tmp_path / "three.png")
-        upload(page, tmp_path / "three.png")
-        expect(page.locator(answer)).to_have_text(f"It reads a {int(labels[0])}.", timeout=WAIT)
-
+        # (pictures Pillow refuses, such as decompression bombs, take the same path: tests/test_user_images.py;
+        # uploaded digits read right: the twenty visitors below)
         with open(tmp_path / "photo.png", "wb") as oversized:  # above --max_file_size (20mb): never sent
             oversized.truncate(21 * 1024 * 1024)
         upload(page, tmp_path / "photo.png")

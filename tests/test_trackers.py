@@ -1,16 +1,23 @@
 """Experiment trackers a user brings, next to TensorBoard, through the configs users copy
-(configs/loggers/): MLflow (on SQLite), CSV and Weights & Biases (offline), each run for real and
-read back: the scalars at TensorBoard's steps, the run's hyperparameters, a picture, and
-config.yaml and the checkpoints in the run's folder."""
+(configs/loggers/): MLflow (on SQLite, and on a real tracking server), CSV and Weights & Biases
+(offline), all at once, each run for real and read back: the scalars at TensorBoard's steps, the
+run's hyperparameters, a picture, config.yaml (in the run's folder with the checkpoints, and in the
+tracker), and a resumed fit going on in the same runs."""
 
 import csv
 import re
+import signal
+import time
+from pathlib import Path
 
 import pytest
+import torch
+import yaml
 
+from helpers.mlflow_server import mlflow_server
 from helpers.paths import ROOT
 from helpers.reading import only, read_scalars
-from helpers.running import TINY_ARGS, run_cli, run_main
+from helpers.running import TINY_ARGS, command_line, run_cli, run_main
 from helpers.wandb_records import offline_run
 
 # 20 steps, validated and logged (train/loss, the learning rate) at 10 and 20, pictures at each validation
@@ -43,85 +50,130 @@ def the_run_folder_holds_the_run(root, result) -> None:
     assert f"watch with:            tensorboard --logdir {root / 'lightning_logs'}" in result.out
 
 
-def test_mlflow_on_sqlite_gets_every_scalar_the_settings_and_the_pictures(tiny_data, tmp_path):
+def every_tracker_at_once(tmp_path: Path) -> Path:
+    """A config listing the loggers of configs/loggers/{mlflow,csv,wandb}.yaml, as a user combines
+    them, with MLflow's store and artifacts and W&B's folder in ``tmp_path``, W&B offline."""
+    mlflow, csv_file, wandb = (
+        only(yaml.safe_load((ROOT / "configs" / "loggers" / f"{name}.yaml").read_text())["trainer"]["logger"])
+        for name in ("mlflow", "csv", "wandb")
+    )
+    mlflow["init_args"] |= {"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    mlflow["init_args"] |= {"artifact_location": str(tmp_path / "artifacts")}  # not ./mlruns of the checkout
+    wandb["init_args"] |= {"save_dir": str(tmp_path), "offline": True}
+    config = tmp_path / "trackers.yaml"
+    config.write_text(yaml.safe_dump({"trainer": {"logger": [mlflow, csv_file, wandb]}}))
+    return config
+
+
+def test_mlflow_csv_and_wandb_at_once_each_hold_the_run_and_go_on_with_it_resumed(tiny_data, tmp_path):
+    """The three configs' loggers in one list next to TensorBoard, each read back. Then ``fit
+    --ckpt_path last.ckpt`` for a second epoch: the same MLflow run, the same W&B run (offline, a
+    folder more under the same id, which the summary's ``wandb sync`` line names after the first),
+    metrics.csv in the resumed run's own folder, as its TensorBoard events. Each fit in a process of
+    its own, as a user runs it: W&B's service has written the whole run when the process ends (in
+    this process, wandb.finish() returned before the history was on disk, one run in three under load)."""
     pytest.importorskip("mlflow", reason="the mlflow extra: pip install -e '.[mlflow]'")
+    pytest.importorskip("wandb", reason="the wandb extra: pip install -e '.[wandb]'")
     from mlflow.tracking import MlflowClient
 
-    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    flags = ["--config", str(ROOT / "configs" / "loggers" / "mlflow.yaml"), "--trainer.logger.tracking_uri", store]
-    flags += ["--trainer.logger.artifact_location", str(tmp_path / "artifacts")]
-    result = run_main(*RUN, *flags, root=tmp_path / "runs", data_dir=tiny_data)
-    the_run_folder_holds_the_run(tmp_path / "runs", result)
-    [line] = [line for line in result.out.splitlines() if line.startswith("MLflow run ")]
-    run_id = re.fullmatch(rf"MLflow run (\w+): mlflow ui --backend-store-uri {re.escape(store)}", line)[1]
+    root = tmp_path / "runs"
+    flags = ["--config", str(every_tracker_at_once(tmp_path)), "--model.schedule", "constant"]  # two epochs go on
+    result = run_cli(*RUN, *flags, root=root, data_dir=tiny_data)
+    the_run_folder_holds_the_run(root, result)
+    run_folder = root / "lightning_logs" / "version_0"
+    config_yaml = (run_folder / "config.yaml").read_text()
+    scalars = tensorboard_scalars(root)
 
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    [line] = [line for line in result.out.splitlines() if line.startswith("MLflow run ")]
+    mlflow_run = re.fullmatch(rf"MLflow run (\w+): mlflow ui --backend-store-uri {re.escape(store)}", line)[1]
     client = MlflowClient(store)
-    run = client.get_run(run_id)
-    for tag, points in tensorboard_scalars(tmp_path / "runs").items():
-        history = [(m.step, m.value) for m in client.get_metric_history(run_id, tag)]
+    run = client.get_run(mlflow_run)
+    for tag, points in scalars.items():
+        history = [(m.step, m.value) for m in client.get_metric_history(mlflow_run, tag)]
         assert same_points(history, points), (tag, history, points)
     assert {"train/loss", "val/acc", "val/acc_best", "test/acc", "test/acc_last", "lr-Adam"} <= run.data.metrics.keys()
     assert RUN_SETTINGS.items() <= run.data.params.items()
-    pictures = {artifact.path for artifact in client.list_artifacts(run_id, "val/confusion_matrix")}
+    pictures = {artifact.path for artifact in client.list_artifacts(mlflow_run, "val/confusion_matrix")}
     assert pictures == {"val/confusion_matrix/step_000010.png", "val/confusion_matrix/step_000020.png"}
-    assert (tmp_path / "artifacts").is_dir()
+    assert Path(client.download_artifacts(mlflow_run, "config.yaml", str(tmp_path))).read_text() == config_yaml
 
-
-def test_csv_writes_metrics_csv_into_the_run_folder(tiny_data, tmp_path):
-    root = tmp_path / "runs"
-    flags = ["--config", str(ROOT / "configs" / "loggers" / "csv.yaml")]
-    result = run_main(*RUN, *flags, root=root, data_dir=tiny_data)
-    the_run_folder_holds_the_run(root, result)
-    metrics = root / "lightning_logs" / "version_0" / "metrics.csv"
+    metrics = run_folder / "metrics.csv"
     assert f"metrics as CSV:        {metrics}" in result.out
     with open(metrics) as file:
         rows = list(csv.DictReader(file))
-    for tag, points in tensorboard_scalars(root).items():
+    for tag, points in scalars.items():
         logged = [(int(row["step"]), float(row[tag])) for row in rows if row.get(tag)]
         assert same_points(logged, points), (tag, logged, points)
-    hparams = (root / "lightning_logs" / "version_0" / "hparams.yaml").read_text()
+    hparams = (run_folder / "hparams.yaml").read_text()
     assert all(re.search(rf"^{re.escape(name)}: ", hparams, flags=re.M) for name in RUN_SETTINGS), hparams
     assert not (ROOT / "lightning_logs").exists()  # none of its own where the config's save_dir (.) points
 
-
-def test_weights_and_biases_offline_gets_every_scalar_the_settings_and_the_pictures(tiny_data, tmp_path):
-    pytest.importorskip("wandb", reason="the wandb extra: pip install -e '.[wandb]'")
-    root = tmp_path / "runs"
-    flags = ["--config", str(ROOT / "configs" / "loggers" / "wandb.yaml"), "--trainer.logger.save_dir", str(tmp_path)]
-    flags += ["--trainer.logger.offline", "true"]
-    # a process of its own, as a user runs it: W&B's service has written the whole run when it ends (in
-    # this process, wandb.finish() returned before the history was on disk, one run in three under load)
-    result = run_cli(*RUN, *flags, root=root, data_dir=tiny_data)
-    the_run_folder_holds_the_run(root, result)
     [line] = [line for line in result.out.splitlines() if line.startswith("W&B run ")]
-    assert re.fullmatch(r"W&B run \w+: wandb sync \S+/wandb/offline-run-\S+", line)
-
-    history, config = offline_run(tmp_path / "wandb")
-    for tag, points in tensorboard_scalars(root).items():
+    wandb_run, first = re.fullmatch(r"W&B run (\w+): wandb sync (\S+/wandb/offline-run-\S+)", line).groups()
+    history, config = offline_run(Path(first))
+    for tag, points in scalars.items():
         logged = [(int(row["trainer/global_step"]), float(row[tag])) for row in history if tag in row]
         assert same_points(logged, points), (tag, logged, points, len(history))
     assert set(RUN_SETTINGS) <= config
-    pictures = sorted(p.name.split("_")[0] for p in (tmp_path / "wandb").rglob("media/images/val/confusion*.png"))
+    pictures = sorted(p.name.split("_")[0] for p in Path(first).rglob("media/images/val/confusion*.png"))
     assert len(pictures) == 2  # one at each validation
+    assert (Path(first) / "files" / "version_0" / "config.yaml").read_text() == config_yaml
+
+    more = ["--trainer.max_epochs", "2", "--ckpt_path", str(run_folder / "checkpoints" / "last.ckpt")]
+    result = run_cli(*RUN, *flags, *more, root=root, data_dir=tiny_data)
+    assert f"MLflow run {mlflow_run} keeps trainer.max_epochs = 1 (this fit: 2)" in result.out
+    assert [m.step for m in client.get_metric_history(mlflow_run, "val/acc")] == [10, 20, 30, 40]
+    with open(root / "lightning_logs" / "version_1" / "metrics.csv") as file:
+        assert [int(row["step"]) for row in csv.DictReader(file) if row.get("val/acc")] == [30, 40]
+    [line] = [line for line in result.out.splitlines() if line.startswith("W&B run ")]
+    second = only(path for path in (tmp_path / "wandb").glob(f"offline-run-*-{wandb_run}") if str(path) != first)
+    assert line == f"W&B run {wandb_run}: wandb sync {first} {second}"
+    history, _ = offline_run(second)
+    assert [int(row["trainer/global_step"]) for row in history if "val/acc" in row] == [30, 40]
 
 
-def test_a_resumed_fit_goes_on_logging_into_the_same_mlflow_run(tiny_data, tmp_path):
-    """One epoch (validations at 10 and 20), then ``fit --ckpt_path last.ckpt`` for a second: one
-    MLflow run holds the validations of both, at 10, 20, 30 and 40."""
-    pytest.importorskip("mlflow", reason="the mlflow extra: pip install -e '.[mlflow]'")
+def test_a_fit_killed_mid_run_and_resumed_logs_one_run_on_an_mlflow_server(tiny_data, tmp_path):
+    """A real tracking server on 127.0.0.1, the pictures and config.yaml uploaded through it. A fit of
+    two epochs (validations at 10, 20, 30, 40) is killed with SIGKILL once its first last.ckpt is
+    on disk, then resumed with ``fit --ckpt_path last.ckpt``: one MLflow run holds the validations at
+    the four steps, ends FINISHED and keeps the resumed fit's config.yaml; the weights equal those of
+    a fit never killed that logged to TensorBoard alone."""
+    pytest.importorskip("mlflow.server", reason="the dev extra's mlflow (a tracking server): pip install -e '.[dev]'")
     from mlflow.tracking import MlflowClient
+    from test_crash_safety import newest_last_checkpoint, start_run, weights
 
-    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    flags = ["--config", str(ROOT / "configs" / "loggers" / "mlflow.yaml"), "--trainer.logger.tracking_uri", store]
-    flags += ["--trainer.logger.artifact_location", str(tmp_path / "artifacts"), "--model.schedule", "constant"]
-    flags += ["--pictures.every_n_validations", "0"]
-    run_main(*RUN, *flags, root=tmp_path / "first", data_dir=tiny_data)
-    last = tmp_path / "first" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
-    more = ["--trainer.max_epochs", "2", "--ckpt_path", str(last)]
-    result = run_main(*RUN, *flags, *more, root=tmp_path / "resumed", data_dir=tiny_data)
+    two_epochs = [*RUN, "--trainer.max_epochs", "2", "--pictures.every_n_validations", "2"]
+    run_main(*two_epochs, root=tmp_path / "never_killed", data_dir=tiny_data)
+    with mlflow_server(tmp_path / "server") as url:
+        flags = ["--config", str(ROOT / "configs" / "loggers" / "mlflow.yaml"), "--trainer.logger.tracking_uri", url]
+        killed = start_run(command_line([*two_epochs, *flags], tmp_path / "killed"), tiny_data, tmp_path / "out.txt")
+        deadline = time.monotonic() + 120
+        while newest_last_checkpoint(tmp_path / "killed") is None and killed.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        killed.kill()
+        killed.join()
+        assert killed.exitcode == -signal.SIGKILL, (tmp_path / "out.txt").read_text()[-3000:]
+        client = MlflowClient(url)
+        [experiment] = [e.experiment_id for e in client.search_experiments() if e.name == "lstm-mnist"]
+        [run] = client.search_runs([experiment])
+        assert run.info.status == "RUNNING"  # nobody ended it
 
-    client = MlflowClient(store)
-    [run] = client.search_runs([experiment.experiment_id for experiment in client.search_experiments()])
-    assert f"MLflow run {run.info.run_id}: " in result.out
-    assert f"MLflow run {run.info.run_id} keeps trainer.max_epochs = 1 (this fit: 2)" in result.out
-    assert [m.step for m in client.get_metric_history(run.info.run_id, "val/acc")] == [10, 20, 30, 40]
+        last = newest_last_checkpoint(tmp_path / "killed")
+        result = run_main(*two_epochs, *flags, "--ckpt_path", str(last), root=tmp_path / "resumed", data_dir=tiny_data)
+        run_id = run.info.run_id
+        assert f"MLflow run {run_id}: {url}/#/experiments/{experiment}/runs/{run_id}" in result.out
+        [run] = client.search_runs([experiment])
+        assert run.info.run_id == run_id and run.info.status == "FINISHED"
+        resumed = only((tmp_path / "resumed" / "lightning_logs").iterdir())
+        history = {m.step: m.value for m in client.get_metric_history(run_id, "val/acc")}
+        assert sorted(history) == [10, 20, 30, 40]
+        assert same_points([(step, history[step]) for step in (30, 40)], read_scalars(resumed)["val/acc"][-2:])
+        pictures = {artifact.path for artifact in client.list_artifacts(run_id, "val/confusion_matrix")}
+        assert "val/confusion_matrix/step_000040.png" in pictures
+        config = Path(client.download_artifacts(run_id, "config.yaml", str(tmp_path)))
+        assert config.read_text() == (resumed / "config.yaml").read_text()
+
+    final = weights(resumed / "checkpoints" / "last.ckpt")
+    reference = weights(tmp_path / "never_killed" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt")
+    assert all(torch.equal(final[name], reference[name]) for name in reference)

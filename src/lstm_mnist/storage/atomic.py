@@ -132,8 +132,17 @@ class AtomicSaveConfig(SaveConfigCallback):
             return
         log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
         if trainer.is_global_zero:
-            path = Path(log_dir) / self.config_filename
+            self.path = Path(log_dir) / self.config_filename
             text = self.parser.dump(self.config, skip_none=False)
-            write_atomically(path, lambda file: file.write(text.encode()))
+            write_atomically(self.path, lambda file: file.write(text.encode()))
+            self.save_config(trainer, pl_module, stage)
             self.already_saved = True
         self.already_saved = trainer.strategy.broadcast(self.already_saved)
+
+    def save_config(self, trainer, pl_module, stage: str) -> None:
+        """Lightning's hook for keeping the config elsewhere too (rank 0 only): config.yaml goes to
+        each tracker that keeps files, so that the tracker alone holds what reruns the run. (Not
+        ``trainer.log_dir`` here: every rank must ask for it, and only rank 0 comes here.)"""
+        from lstm_mnist.training.trackers import send_file
+
+        send_file(trainer.loggers, self.path)

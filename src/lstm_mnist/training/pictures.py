@@ -80,6 +80,13 @@ class TensorBoardPictures(L.Callback):
             average = sum(self._per_digit) / self._counts.clamp(min=1).unsqueeze(1)
             send_figure(sends, f"{prefix}/answer_forms", answer_forms_figure(average, pl_module.step_name), step)
 
+    # a resumed fit draws at the validations the run would have drawn at, not counting anew
+    def state_dict(self) -> dict:
+        return {"validations": self._validations}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self._validations = state_dict["validations"]
+
     # validation during fit
     def on_validation_epoch_start(self, trainer, pl_module):
         self._drawing = (

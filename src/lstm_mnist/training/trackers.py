@@ -7,7 +7,8 @@ logger says, and a tracker such as MLflow has no local folder to say (``trainer.
 which stopped every fit with a traceback). So whatever loggers a user lists, config.yaml, the
 checkpoints and ``predictions.csv`` land in that one folder, and the TensorBoard events (the
 pictures and the HPARAMS tab) are written there too. A CSV logger's ``metrics.csv`` joins them.
-A resumed fit goes on logging into the MLflow run it was logging to (``TrackerRuns``).
+config.yaml also goes to each tracker that keeps files (``send_file``). A resumed fit goes on
+logging into the MLflow or W&B run it was logging to (``TrackerRuns``).
 """
 
 from pathlib import Path
@@ -72,16 +73,41 @@ def how_to_look(loggers) -> list[str]:
         elif isinstance(logger, CSVLogger):
             lines.append(f"metrics as CSV:        {Path(logger.log_dir) / 'metrics.csv'}")
         elif isinstance(logger, MLFlowLogger):
-            lines.append(
-                f"MLflow run {logger.run_id}: mlflow ui --backend-store-uri {logger._tracking_uri}"
-                if logger._tracking_uri
-                else f"MLflow run {logger.run_id}: mlflow ui"
-            )
+            lines.append(f"MLflow run {logger.run_id}: {mlflow_page(logger)}")
         elif isinstance(logger, WandbLogger):
             run = logger.experiment
             offline = getattr(run.settings, "_offline", False) or run.settings.mode in ("offline", "dryrun")
-            lines.append(f"W&B run {run.id}: " + (f"wandb sync {Path(run.dir).parent}" if offline else run.url))
+            where = f"wandb sync {' '.join(offline_folders(run))}" if offline else run.url
+            lines.append(f"W&B run {run.id}: {where}")
     return lines
+
+
+def mlflow_page(logger) -> str:
+    """The run's page on a tracking server, or the command that serves a local store."""
+    uri = logger._tracking_uri
+    if uri and uri.startswith(("http://", "https://")):
+        return f"{uri.rstrip('/')}/#/experiments/{logger.experiment_id}/runs/{logger.run_id}"
+    return f"mlflow ui --backend-store-uri {uri}" if uri else "mlflow ui"
+
+
+def offline_folders(run) -> list[str]:
+    """The folders of an offline W&B run, oldest first: a resumed run (the same id) adds one per
+    fit, and ``wandb sync`` given them all uploads them in order, as one run."""
+    folder = Path(run.dir).parent  # .../wandb/offline-run-DATE_TIME-ID/files
+    return [str(path) for path in sorted(folder.parent.glob(f"offline-run-*-{run.id}"))] or [str(folder)]
+
+
+def send_file(loggers, path: Path) -> None:
+    """A file of the run's folder (config.yaml) to each tracker that keeps files: the MLflow run's
+    artifacts; the W&B run's files, under the run folder's name (``version_0/config.yaml``: W&B
+    keeps a config.yaml of its own there)."""
+    from lightning.pytorch.loggers import MLFlowLogger, WandbLogger
+
+    for logger in loggers:
+        if isinstance(logger, MLFlowLogger):
+            logger.experiment.log_artifact(logger.run_id, str(path))
+        elif isinstance(logger, WandbLogger):
+            logger.experiment.save(str(path), base_path=str(path.parent.parent), policy="now")
 
 
 # Where a checkpoint keeps the id of each tracker's run, by the logger's class name.
@@ -89,25 +115,38 @@ TRACKER_RUNS_KEY = "tracker_runs"
 
 
 class TrackerRuns(L.Callback):
-    """Keeps in every checkpoint the id of the MLflow run the fit logs to, so that ``fit --ckpt_path``
-    goes on logging into the same run (``continue_tracker_runs``) instead of starting another."""
+    """Keeps in every checkpoint the id of the MLflow and W&B runs the fit logs to, so that ``fit
+    --ckpt_path`` goes on logging into the same runs (``continue_tracker_runs``) instead of
+    starting others."""
 
     def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict) -> None:
-        from lightning.pytorch.loggers import MLFlowLogger
+        from lightning.pytorch.loggers import MLFlowLogger, WandbLogger
 
-        runs = {type(logger).__name__: logger.run_id for logger in trainer.loggers if isinstance(logger, MLFlowLogger)}
+        if not trainer.is_global_zero:  # only rank 0 writes the checkpoint, and holds the runs
+            return
+        runs = {}
+        for logger in trainer.loggers:
+            if isinstance(logger, MLFlowLogger):
+                runs["MLFlowLogger"] = logger.run_id
+            elif isinstance(logger, WandbLogger):
+                runs["WandbLogger"] = logger.experiment.id
         if runs:
             checkpoint[TRACKER_RUNS_KEY] = runs
 
 
 def continue_tracker_runs(logger, checkpoint: dict | None):
-    """``--trainer.logger`` (after ``with_run_folder_logger``) with an MLflow logger that names no run
-    set to the run the checkpoint was logging to."""
+    """``--trainer.logger`` (after ``with_run_folder_logger``) with an MLflow or W&B logger that
+    names no run set to the run the checkpoint was logging to."""
     runs = (checkpoint or {}).get(TRACKER_RUNS_KEY) or {}
     for entry in logger if isinstance(logger, list) else ():
-        if str(entry.class_path).endswith("MLFlowLogger") and "MLFlowLogger" in runs:
-            init_args = entry.get("init_args") or Namespace()
-            if init_args.get("run_id") is None:
-                init_args.run_id = runs["MLFlowLogger"]
-            entry.init_args = init_args
+        name = str(entry.class_path).rsplit(".", 1)[-1]
+        if name not in runs:
+            continue
+        init_args = entry.get("init_args") or Namespace()
+        if name == "MLFlowLogger" and init_args.get("run_id") is None:
+            init_args.run_id = runs[name]
+        elif name == "WandbLogger" and init_args.get("id") is None:
+            init_args.id = runs[name]
+            init_args.resume = "allow"  # wandb.init's: the run goes on (offline: a folder more, the same id)
+        entry.init_args = init_args
     return logger
