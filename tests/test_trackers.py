@@ -16,8 +16,9 @@ import yaml
 
 from helpers.mlflow_server import mlflow_server
 from helpers.paths import ROOT
+from helpers.ports import free_port
 from helpers.reading import only, read_scalars
-from helpers.running import TINY_ARGS, command_line, run_cli, run_main
+from helpers.running import TINY_ARGS, command_line, refused, run_cli, run_main
 from helpers.wandb_records import offline_run
 
 # 20 steps, validated and logged (train/loss, the learning rate) at 10 and 20, pictures at each validation
@@ -177,3 +178,16 @@ def test_a_fit_killed_mid_run_and_resumed_logs_one_run_on_an_mlflow_server(tiny_
     final = weights(resumed / "checkpoints" / "last.ckpt")
     reference = weights(tmp_path / "never_killed" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt")
     assert all(torch.equal(final[name], reference[name]) for name in reference)
+
+
+def test_a_tracking_server_nothing_answers_at_is_one_line_before_training(tiny_data, tmp_path):
+    """MLflow's client would retry for about four minutes, then stop with a traceback."""
+    pytest.importorskip("mlflow", reason="the mlflow extra: pip install -e '.[mlflow]'")
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    flags = ["--config", str(ROOT / "configs" / "loggers" / "mlflow.yaml"), "--trainer.logger.tracking_uri", url]
+    result = refused(*RUN, *flags, root=tmp_path, data_dir=tiny_data, expect="error: no MLflow tracking server")
+    assert result.err == (
+        f"error: no MLflow tracking server answers at {url} (Connection refused): start it (mlflow server "
+        f"--host 127.0.0.1 --port {url.rsplit(':', 1)[1]}) or correct --trainer.logger.tracking_uri\n"
+    )
+    assert not (tmp_path / "lightning_logs").exists()

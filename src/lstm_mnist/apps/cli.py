@@ -35,6 +35,7 @@ from lstm_mnist.training.trackers import (
     TrackerRuns,
     continue_tracker_runs,
     how_to_look,
+    servers_answer,
     share_the_run_folder,
     with_run_folder_logger,
 )
@@ -117,6 +118,7 @@ class LSTMMNISTCLI(LightningCLI):
         super().instantiate_classes()
         if len(self.trainer.loggers) > 1:
             self.trainer.loggers = share_the_run_folder(self.trainer.loggers)
+            servers_answer(self.trainer.loggers)
         config = self.run_config
         for callback in self.trainer.callbacks:
             if isinstance(callback, HparamsEntry):

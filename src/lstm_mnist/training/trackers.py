@@ -11,10 +11,14 @@ config.yaml also goes to each tracker that keeps files (``send_file``). A resume
 logging into the MLflow or W&B run it was logging to (``TrackerRuns``).
 """
 
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import lightning as L
 from jsonargparse import Namespace
+
+from lstm_mnist.errors import UserInputError
 
 RUN_FOLDER_LOGGER = "lstm_mnist.storage.run_folders.ExclusiveTensorBoardLogger"
 
@@ -60,6 +64,28 @@ def share_the_run_folder(loggers: list) -> list:
             )
         shared.append(logger)
     return shared
+
+
+def servers_answer(loggers, timeout: float = 5.0) -> None:
+    """Refuse, in one line and before training, an MLflow tracking server that nothing answers at:
+    MLflow's client would retry each request for about four minutes, then stop the fit with a
+    traceback. (A connection only: what the server says is for the MLflow client to read.)"""
+    from lightning.pytorch.loggers import MLFlowLogger
+
+    for logger in loggers:
+        uri = logger._tracking_uri if isinstance(logger, MLFlowLogger) else None
+        if not uri or not uri.startswith(("http://", "https://")):
+            continue
+        address = urlsplit(uri)
+        try:
+            port = address.port or (443 if address.scheme == "https" else 80)
+            socket.create_connection((address.hostname, port), timeout=timeout).close()
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            raise UserInputError(
+                f"no MLflow tracking server answers at {uri} ({reason}): start it (mlflow server --host "
+                f"{address.hostname} --port {address.port or 5000}) or correct --trainer.logger.tracking_uri"
+            ) from error
 
 
 def how_to_look(loggers) -> list[str]:
