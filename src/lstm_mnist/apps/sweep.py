@@ -214,9 +214,10 @@ def write_results(study, folder: Path) -> list[str]:
     import optuna
 
     completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if not completed:
+    ran = [trial for trial in completed if "run" in trial.user_attrs]  # not those added by hand (add_trial)
+    if not ran:
         raise UserInputError(f"no trial of study {study.study_name} completed: nothing to recommend")
-    best = study.best_trial
+    best = max(ran, key=lambda trial: trial.value)  # the study maximises val/acc_best
     run = Path(best.user_attrs["run"])
     header = (
         f"# The best trial of study {study.study_name}: trial {best.number}, {VAL_ACC_BEST} {best.value:.4f}\n"

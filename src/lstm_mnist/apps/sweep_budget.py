@@ -83,11 +83,16 @@ def advisory_lock(storage_url: str):
 def uses_budget(trial) -> bool:
     """Every trial started counts (not one only queued with ``enqueue_trial``, which the next
     ``ask`` starts), but a failed one only if it failed by itself (its ``error`` recorded): not one
-    stopped by Ctrl-C, nor one whose worker died (failed by its heartbeat)."""
+    stopped by Ctrl-C, nor one whose worker died (failed by its heartbeat). A running trial counts
+    once its worker is recorded, the last write that starts it (``Budget.next_trial``, under the
+    lock, so a worker counting never sees another's trial half-started): one whose start the
+    database refused half-way (a full disk) runs nowhere and would never end."""
     import optuna
 
     if trial.state == optuna.trial.TrialState.WAITING:
         return False
+    if trial.state == optuna.trial.TrialState.RUNNING:
+        return "worker" in trial.user_attrs
     return trial.state != optuna.trial.TrialState.FAIL or "error" in trial.user_attrs
 
 
