@@ -66,19 +66,6 @@ def check_two_process_run(root: Path, result, data_dir: Path, steps: int) -> Non
     assert logged == pytest.approx(accuracy(model, images, labels), abs=1e-6)  # the accuracy over both ranks' halves
 
 
-@pytest.fixture(scope="module")
-def two_processes(tiny_data, tmp_path_factory):
-    """``DDP_RUN`` by two processes on one machine: its folder and what it printed."""
-    root = tmp_path_factory.mktemp("two_processes")
-    return root, two_process_fit(root, tiny_data, *DDP_RUN)
-
-
-def test_two_process_ddp_on_cpu_reading_permuted_pixels_with_a_gru(two_processes, tiny_data):
-    """Validation reduced over both ranks' halves, rank 0 alone writes, the best checkpoint reloads."""
-    root, result = two_processes
-    check_two_process_run(root, result, tiny_data, steps=10)
-
-
 def readme_torchrun(node_rank: int, port: int) -> list[str]:
     """The README's torchrun line for M machines of N GPUs, word for word but for its placeholders:
     two machines of one process each, both on 127.0.0.1, on the CPU (``--trainer.accelerator cpu``
@@ -98,16 +85,21 @@ def start_node(node_rank: int, port: int, flags: list[str], root: Path, data_dir
         return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=file, stderr=subprocess.STDOUT)
 
 
-def test_the_readme_torchrun_line_on_two_nodes_equals_two_processes_on_one(two_processes, tiny_data, tmp_path):
-    """Two "machines" on 127.0.0.1, each a torchrun of one process (gloo over TCP): the same run, to
-    the bit, as two processes on one machine with the same seed; rank 0 alone writes."""
+def test_two_processes_on_one_machine_and_the_readme_torchrun_line_on_two_nodes_train_the_same(tiny_data, tmp_path):
+    """``DDP_RUN`` by two processes on one machine: validation reduced over both ranks' halves,
+    rank 0 alone writes, the best checkpoint reloads. Then two "machines" on 127.0.0.1, each a
+    torchrun of one process (gloo over TCP): the same run, to the bit; rank 0 alone writes. (One
+    test: the two-process run is the reference, which two test processes would each train.)"""
+    result = two_process_fit(tmp_path / "one_machine", tiny_data, *DDP_RUN)
+    check_two_process_run(tmp_path / "one_machine", result, tiny_data, steps=10)
+
     port = free_port()
     root = tmp_path / "two_nodes"
     nodes = [start_node(rank, port, DDP_RUN[1:], root, tiny_data, tmp_path / f"node{rank}.txt") for rank in (0, 1)]
     for rank, node in enumerate(nodes):
         assert node.wait(timeout=180) == 0, (tmp_path / f"node{rank}.txt").read_text()[-3000:]
     run = only((root / "lightning_logs").iterdir())
-    single = two_processes[0] / "lightning_logs" / "version_0"
+    single = tmp_path / "one_machine" / "lightning_logs" / "version_0"
     for name in ("last.ckpt", "best-step=10-*.ckpt"):
         mine = torch.load(only((run / "checkpoints").glob(name)), weights_only=True)["state_dict"]
         reference = torch.load(only((single / "checkpoints").glob(name)), weights_only=True)["state_dict"]

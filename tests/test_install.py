@@ -44,40 +44,6 @@ def run_installed(target, cwd, *args, data_dir=None) -> subprocess.CompletedProc
 FIT = ["fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.default_root_dir", "runs"]
 
 
-@pytest.fixture(scope="module")
-def installed_fit(installed, tiny_data, tmp_path_factory):
-    elsewhere = tmp_path_factory.mktemp("elsewhere")
-    result = run_installed(installed, elsewhere, *FIT, data_dir=tiny_data)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result, elsewhere / "runs" / "lightning_logs" / "version_0"
-
-
-def test_a_non_editable_install_runs_the_same_recipe(installed, installed_fit, tiny_data):
-    assert (installed / "lstm_mnist" / "default.yaml").is_file()  # package data, not a file of the checkout
-    found = subprocess.run(
-        [sys.executable, "-c", "import importlib.util as u; print(u.find_spec('lstm_mnist').origin)"],
-        env={**os.environ, "PYTHONPATH": str(installed)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert found.stdout.strip() == str(installed / "lstm_mnist" / "__init__.py")
-
-    _, run_dir = installed_fit
-    written = (run_dir / "config.yaml").read_text()
-    config = yaml.safe_load(written)
-    assert config["trainer"]["max_epochs"] == 1 and config["trainer"]["gradient_clip_val"] == 1.0
-    assert config["model"]["lr"] == 0.005 and config["model"]["schedule"] == "one_cycle"
-    assert len(config["trainer"]["callbacks"]) == 6
-    # everything the same as this checkout (editable) makes of the same command
-    assert find_spec("lstm_mnist").origin == str(ROOT / "src" / "lstm_mnist" / "__init__.py")
-    # (config.yaml also records what the CLI sets after parsing: the logger, weights-only loading)
-    printed = yaml.safe_load(run_main(*FIT, "--print_config", data_dir=tiny_data).out)
-    for parsed in (printed, config):
-        del parsed["trainer"]["logger"], parsed["weights_only"]
-    assert printed == config
-
-
 # What a default fit may print besides the progress bar: the model summary and the final summary.
 # (Lightning draws the summary with rich's box characters when rich is installed.)
 MODEL_SUMMARY = re.compile(
@@ -91,10 +57,36 @@ PROGRESS_BAR = re.compile(r"^(Sanity Checking|Training|Epoch \d+|Validation|Test
 CURSOR_MOVES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # tqdm redrawing nested bars
 
 
-def test_a_default_fit_prints_the_summaries_and_the_bar_only(installed_fit):
-    """No tips, no deprecation warnings, no "Loading train_dataloader": every line the run prints,
-    on stdout and stderr, is the model summary, the progress bar or the final summary."""
-    result, run_dir = installed_fit
+def test_an_installed_command_runs_the_same_recipe_and_prints_summaries_and_bar_only(installed, tiny_data, tmp_path):
+    """The installed ``lstm-mnist`` runs the recipe of this checkout. A default fit prints no tips, no
+    deprecation warnings, no "Loading train_dataloader": every line, on stdout and stderr, is the
+    model summary, the progress bar or the final summary."""
+    assert (installed / "lstm_mnist" / "default.yaml").is_file()  # package data, not a file of the checkout
+    found = subprocess.run(
+        [sys.executable, "-c", "import importlib.util as u; print(u.find_spec('lstm_mnist').origin)"],
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == str(installed / "lstm_mnist" / "__init__.py")
+
+    result = run_installed(installed, tmp_path, *FIT, data_dir=tiny_data)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = tmp_path / "runs" / "lightning_logs" / "version_0"
+    written = (run_dir / "config.yaml").read_text()
+    config = yaml.safe_load(written)
+    assert config["trainer"]["max_epochs"] == 1 and config["trainer"]["gradient_clip_val"] == 1.0
+    assert config["model"]["lr"] == 0.005 and config["model"]["schedule"] == "one_cycle"
+    assert len(config["trainer"]["callbacks"]) == 6
+    # everything the same as this checkout (editable) makes of the same command
+    assert find_spec("lstm_mnist").origin == str(ROOT / "src" / "lstm_mnist" / "__init__.py")
+    # (config.yaml also records what the CLI sets after parsing: the logger, weights-only loading)
+    printed = yaml.safe_load(run_main(*FIT, "--print_config", data_dir=tiny_data).out)
+    for parsed in (printed, config):
+        del parsed["trainer"]["logger"], parsed["weights_only"]
+    assert printed == config
+
     output = CURSOR_MOVES.sub("", result.stdout + result.stderr)
     lines = [line for line in re.split(r"[\r\n]", output) if line.strip()]
     unexpected = [

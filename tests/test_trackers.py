@@ -51,18 +51,19 @@ def the_run_folder_holds_the_run(root, result) -> None:
     assert f"watch with:            tensorboard --logdir {root / 'lightning_logs'}" in result.out
 
 
-def every_tracker_at_once(tmp_path: Path) -> Path:
-    """A config listing the loggers of configs/loggers/{mlflow,csv,wandb}.yaml, as a user combines
-    them, with MLflow's store and artifacts and W&B's folder in ``tmp_path``, W&B offline."""
-    mlflow, csv_file, wandb = (
-        only(yaml.safe_load((ROOT / "configs" / "loggers" / f"{name}.yaml").read_text())["trainer"]["logger"])
-        for name in ("mlflow", "csv", "wandb")
-    )
-    mlflow["init_args"] |= {"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"}
-    mlflow["init_args"] |= {"artifact_location": str(tmp_path / "artifacts")}  # not ./mlruns of the checkout
-    wandb["init_args"] |= {"save_dir": str(tmp_path), "offline": True}
+def every_tracker_at_once(tmp_path: Path, names=("mlflow", "csv", "wandb")) -> Path:
+    """A config listing the loggers of configs/loggers/NAME.yaml, as a user combines them, with
+    MLflow's store and artifacts and W&B's folder in ``tmp_path``, W&B offline."""
+    configs = [yaml.safe_load((ROOT / "configs" / "loggers" / f"{name}.yaml").read_text()) for name in names]
+    loggers = [only(config["trainer"]["logger"]) for config in configs]
+    for name, logger in zip(names, loggers):
+        if name == "mlflow":
+            logger["init_args"] |= {"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+            logger["init_args"] |= {"artifact_location": str(tmp_path / "artifacts")}  # not ./mlruns of the checkout
+        elif name == "wandb":
+            logger["init_args"] |= {"save_dir": str(tmp_path), "offline": True}
     config = tmp_path / "trackers.yaml"
-    config.write_text(yaml.safe_dump({"trainer": {"logger": [mlflow, csv_file, wandb]}}))
+    config.write_text(yaml.safe_dump({"trainer": {"logger": loggers}}))
     return config
 
 
@@ -122,6 +123,7 @@ def test_mlflow_csv_and_wandb_at_once_each_hold_the_run_and_go_on_with_it_resume
     assert (Path(first) / "files" / "version_0" / "config.yaml").read_text() == config_yaml
 
     more = ["--trainer.max_epochs", "2", "--ckpt_path", str(run_folder / "checkpoints" / "last.ckpt")]
+    more += ["--pictures.every_n_validations", "0"]  # (pictures of a resumed fit: the server's test below)
     result = run_cli(*RUN, *flags, *more, root=root, data_dir=tiny_data)
     assert f"MLflow run {mlflow_run} keeps trainer.max_epochs = 1 (this fit: 2)" in result.out
     assert [m.step for m in client.get_metric_history(mlflow_run, "val/acc")] == [10, 20, 30, 40]
@@ -132,6 +134,41 @@ def test_mlflow_csv_and_wandb_at_once_each_hold_the_run_and_go_on_with_it_resume
     assert line == f"W&B run {wandb_run}: wandb sync {first} {second}"
     history, _ = offline_run(second)
     assert [int(row["trainer/global_step"]) for row in history if "val/acc" in row] == [30, 40]
+
+
+def test_test_and_predict_keep_their_results_in_mlflow_and_csv_too(tiny_data, tmp_path):
+    """``test`` and ``predict`` of a checkpoint with the MLflow and CSV configs: each a run of its own
+    in MLflow (test: test/acc; predict: predictions.csv and the confusion matrix) and a run folder
+    whose metrics.csv or predictions.csv it wrote."""
+    pytest.importorskip("mlflow", reason="the mlflow extra: pip install -e '.[mlflow]'")
+    from mlflow.tracking import MlflowClient
+
+    run_main(*RUN, "--pictures.every_n_validations", "0", root=tmp_path / "fit", data_dir=tiny_data)
+    last = tmp_path / "fit" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    flags = ["--config", str(every_tracker_at_once(tmp_path, ("mlflow", "csv"))), "--ckpt_path", str(last)]
+    root = tmp_path / "runs"
+    tested = run_main("test", *flags, root=root, data_dir=tiny_data)
+    predicted = run_main("predict", *flags, root=root, data_dir=tiny_data)
+    test_folder, predict_folder = (root / "lightning_logs" / f"version_{n}" for n in (0, 1))
+    assert f"{predict_folder}/predictions.csv" in predicted.out
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    test_run, predict_run = sorted(
+        client.search_runs([e.experiment_id for e in client.search_experiments()]), key=lambda run: run.info.start_time
+    )
+    [[_, test_acc]] = read_scalars(test_folder)["test/acc"]
+    assert test_run.data.metrics["test/acc"] == pytest.approx(test_acc, rel=1e-6) and "test/acc" in tested.out
+    with open(test_folder / "metrics.csv") as file:
+        assert float(only(row["test/acc"] for row in csv.DictReader(file) if row.get("test/acc"))) == pytest.approx(
+            test_acc, rel=1e-6
+        )
+    artifacts = {artifact.path for artifact in client.list_artifacts(predict_run.info.run_id)}
+    assert {"predictions.csv", "config.yaml", "predict"} <= artifacts
+    stored = client.download_artifacts(predict_run.info.run_id, "predictions.csv", str(tmp_path))
+    assert Path(stored).read_text() == (predict_folder / "predictions.csv").read_text()
+    assert [a.path for a in client.list_artifacts(predict_run.info.run_id, "predict/confusion_matrix")] == [
+        "predict/confusion_matrix/step_000000.png"
+    ]
 
 
 def test_a_fit_killed_mid_run_and_resumed_logs_one_run_on_an_mlflow_server(tiny_data, tmp_path):

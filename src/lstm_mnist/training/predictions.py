@@ -5,11 +5,13 @@ Rows are written a batch at a time into a file that appears whole or not at all
 (storage/atomic.py): memory stays flat at any number of pictures, and an interrupted run leaves no
 half ``predictions.csv``. Where labels are known (the MNIST test set, or a user's ``labels.csv``),
 the console and the file say which were read right, the console adds the accuracy of every digit
-and the most frequent confusions, and TensorBoard gets the confusion matrix.
+and the most frequent confusions, and TensorBoard gets the confusion matrix. A tracker that keeps
+files (MLflow, W&B) gets predictions.csv, one that keeps images the confusion matrix.
 """
 
 import csv
 import io
+from pathlib import Path
 
 import lightning as L
 import torch
@@ -20,6 +22,7 @@ from lstm_mnist.storage.atomic import AtomicFile
 from lstm_mnist.training.confusions import confusion_matrix, most_confused
 from lstm_mnist.training.figure_loggers import figure_loggers, send_figure
 from lstm_mnist.training.figures import confusion_figure
+from lstm_mnist.training.trackers import send_file
 
 TABLE_ROWS = 20  # printed rows; the file holds all of them
 CONFUSIONS_SHOWN = 5  # the most frequent confusions printed
@@ -83,6 +86,7 @@ class PredictionWriter(BasePredictionWriter):
             send_figure(figure_loggers(trainer), "predict/confusion_matrix", confusion_figure(self._confusion), 0)
             for logger in trainer.loggers:
                 logger.save()
+        send_file(trainer.loggers, Path(self._log_dir) / "predictions.csv")
         print(f"predictions of {self._rows:,} images written to {self._log_dir}/predictions.csv")
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
