@@ -224,3 +224,18 @@ def test_a_config_yaml_from_before_the_callbacks_moved_into_the_config_still_che
     run_main("fit", *QUICK, "--config", str(config), root=tmp_path, data_dir=tiny_data)
     checkpoints = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
     assert (checkpoints / "last.ckpt").is_file() and only(checkpoints.glob("best-step=10-*.ckpt"))
+
+
+def test_runs_in_one_process_do_not_share_their_settings(tiny_data, tmp_path):
+    """The parser is built once per process and copied for each run (cli.py): what one run's flags
+    add or change, and the model it builds, reach no later run, as with a parser of its own."""
+    flags = ["--trainer.callbacks+=lightning.pytorch.callbacks.EarlyStopping", "--trainer.callbacks.monitor", "val/acc"]
+    first = yaml.safe_load(run_main("fit", *flags, "--model.hidden_size", "7", "--print_config").out)
+    second = yaml.safe_load(run_main("fit", "--print_config").out)
+    assert first["trainer"]["callbacks"][-1]["class_path"] == "lightning.pytorch.callbacks.EarlyStopping"
+    assert len(second["trainer"]["callbacks"]) == len(first["trainer"]["callbacks"]) - 1
+    assert [run["model"]["net"]["init_args"]["hidden_size"] for run in (first, second)] == [7, 64]
+    for hidden in (7, 9):
+        run_main("fit", *QUICK, "--model.hidden_size", str(hidden), root=tmp_path / str(hidden), data_dir=tiny_data)
+        last = only((tmp_path / str(hidden)).rglob("last.ckpt"))
+        assert lstm_mnist.LitLSTMClassifier.load_from_checkpoint(last).net.rnn.hidden_size == hidden
