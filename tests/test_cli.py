@@ -8,7 +8,7 @@ from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 
 import lstm_mnist
 from helpers.reading import accuracy, only, read_scalars
-from helpers.running import QUICK, TINY_ARGS, refused, run_cli, run_main
+from helpers.running import QUICK, TINY_ARGS, refused, run_main
 from lstm_mnist.data.mnist import MNISTDataModule
 
 
@@ -135,11 +135,12 @@ def test_fit_keeps_best_and_last_checkpoints_and_the_config(fitted):
     ]
 
 
-def test_test_in_a_new_process_reproduces_the_accuracy(fitted, tiny_data, tiny_splits):
+def test_test_of_a_checkpoint_reproduces_the_accuracy(fitted, tiny_data, tiny_splits):
+    """(A fresh process reading a checkpoint: tests/test_orders_and_cells.py, with a permutation.)"""
     run_dir, _ = fitted
     best = only((run_dir / "checkpoints").glob("best-*.ckpt"))
     root = run_dir.parent.parent
-    run_cli("test", "--ckpt_path", str(best), root=root, data_dir=tiny_data)
+    run_main("test", "--ckpt_path", str(best), root=root, data_dir=tiny_data)
     test_acc = read_scalars(root / "lightning_logs" / "version_1")["test/acc"][0][1]
 
     # The same checkpoint scored here in plain PyTorch, with no config.
