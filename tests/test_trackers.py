@@ -91,6 +91,7 @@ def test_mlflow_csv_and_wandb_at_once_each_hold_the_run_and_go_on_with_it_resume
     mlflow_run = re.fullmatch(rf"MLflow run (\w+): mlflow ui --backend-store-uri {re.escape(store)}", line)[1]
     client = MlflowClient(store)
     run = client.get_run(mlflow_run)
+    assert (run.info.run_name, run.data.tags["run_folder"]) == ("version_0", str(run_folder.resolve()))
     for tag, points in scalars.items():
         history = [(m.step, m.value) for m in client.get_metric_history(mlflow_run, tag)]
         assert same_points(history, points), (tag, history, points)
@@ -156,6 +157,7 @@ def test_test_and_predict_keep_their_results_in_mlflow_and_csv_too(tiny_data, tm
     test_run, predict_run = sorted(
         client.search_runs([e.experiment_id for e in client.search_experiments()]), key=lambda run: run.info.start_time
     )
+    assert [run.info.run_name for run in (test_run, predict_run)] == ["version_0", "version_1"]
     [[_, test_acc]] = read_scalars(test_folder)["test/acc"]
     assert test_run.data.metrics["test/acc"] == pytest.approx(test_acc, rel=1e-6) and "test/acc" in tested.out
     with open(test_folder / "metrics.csv") as file:

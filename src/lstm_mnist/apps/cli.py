@@ -135,8 +135,8 @@ class LSTMMNISTCLI(LightningCLI):
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
         if len(self.trainer.loggers) > 1:
+            servers_answer(self.trainer.loggers)  # before the run's folder is claimed: nothing written
             self.trainer.loggers = share_the_run_folder(self.trainer.loggers)
-            servers_answer(self.trainer.loggers)
         config = self.run_config
         for callback in self.trainer.callbacks:
             if isinstance(callback, HparamsEntry):

@@ -46,14 +46,20 @@ def with_run_folder_logger(logger, root: str):
 def share_the_run_folder(loggers: list) -> list:
     """The loggers, with a CSV logger listed without a version of its own made anew to write
     ``metrics.csv`` into the run's folder, not into a ``version_M`` it would number by itself (a
-    folder another run may claim)."""
-    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+    folder another run may claim), and a new MLflow run named after the run's folder (``version_N``,
+    its path in the tag ``run_folder``): MLflow draws its random names from Python's ``random``,
+    which the seed fixes, so that every run of seed 42 was called "capable-auk-759"."""
+    from lightning.pytorch.loggers import CSVLogger, MLFlowLogger, TensorBoardLogger
 
     if not loggers or not isinstance(loggers[0], TensorBoardLogger):
         return loggers
     owner = loggers[0]
     shared = [owner]
     for logger in loggers[1:]:
+        if isinstance(logger, MLFlowLogger) and logger._run_id is None:
+            folder = Path(owner.log_dir)
+            named = {} if logger._run_name else {"mlflow.runName": folder.name}  # a run_name given wins
+            logger.tags = {**named, "run_folder": str(folder.resolve()), **(logger.tags or {})}
         if isinstance(logger, CSVLogger) and logger._version is None:
             logger = CSVLogger(
                 save_dir=owner.save_dir,
