@@ -48,7 +48,7 @@ def share_the_run_folder(loggers: list) -> list:
     ``metrics.csv`` into the run's folder, not into a ``version_M`` it would number by itself (a
     folder another run may claim), and a new MLflow run named after the run's folder (``version_N``,
     its path in the tag ``run_folder``): MLflow draws its random names from Python's ``random``,
-    which the seed fixes, so that every run of seed 42 was called "capable-auk-759"."""
+    which the seed fixes: every run of seed 42 would be called "capable-auk-759"."""
     from lightning.pytorch.loggers import CSVLogger, MLFlowLogger, TensorBoardLogger
 
     if not loggers or not isinstance(loggers[0], TensorBoardLogger):
