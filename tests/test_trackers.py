@@ -51,6 +51,12 @@ def the_run_folder_holds_the_run(root, result) -> None:
     assert f"watch with:            tensorboard --logdir {root / 'lightning_logs'}" in result.out
 
 
+def mlflow_on(tracking_uri: str) -> list[str]:
+    """The flags that add configs/loggers/mlflow.yaml's logger, logging to ``tracking_uri``."""
+    config = ROOT / "configs" / "loggers" / "mlflow.yaml"
+    return ["--config", str(config), "--trainer.logger.tracking_uri", tracking_uri]
+
+
 def every_tracker_at_once(tmp_path: Path, names=("mlflow", "csv", "wandb")) -> Path:
     """A config listing the loggers of configs/loggers/NAME.yaml, as a user combines them, with
     MLflow's store and artifacts and W&B's folder in ``tmp_path``, W&B offline."""
@@ -186,7 +192,7 @@ def test_a_fit_killed_mid_run_and_resumed_logs_one_run_on_an_mlflow_server(tiny_
     two_epochs = [*RUN, "--trainer.max_epochs", "2", "--pictures.every_n_validations", "2"]
     run_main(*two_epochs, root=tmp_path / "never_killed", data_dir=tiny_data)
     with mlflow_server(tmp_path / "server") as url:
-        flags = ["--config", str(ROOT / "configs" / "loggers" / "mlflow.yaml"), "--trainer.logger.tracking_uri", url]
+        flags = mlflow_on(url)
         killed = start_run(command_line([*two_epochs, *flags], tmp_path / "killed"), tiny_data, tmp_path / "out.txt")
         deadline = time.monotonic() + 120
         while newest_last_checkpoint(tmp_path / "killed") is None and killed.is_alive() and time.monotonic() < deadline:
@@ -223,7 +229,7 @@ def test_a_tracking_server_nothing_answers_at_is_one_line_before_training(tiny_d
     """MLflow's client would retry for about four minutes, then stop with a traceback."""
     pytest.importorskip("mlflow", reason="the mlflow extra: pip install -e '.[mlflow]'")
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    flags = ["--config", str(ROOT / "configs" / "loggers" / "mlflow.yaml"), "--trainer.logger.tracking_uri", url]
+    flags = mlflow_on(url)
     result = refused(*RUN, *flags, root=tmp_path, data_dir=tiny_data, expect="error: no MLflow tracking server")
     assert result.err == (
         f"error: no MLflow tracking server answers at {url} (Connection refused): start it (mlflow server "

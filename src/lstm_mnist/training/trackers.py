@@ -72,25 +72,28 @@ def share_the_run_folder(loggers: list) -> list:
     return shared
 
 
+def tracking_server(logger) -> str | None:
+    """The URL of the MLflow tracking server ``logger`` logs to; None for a local store or another logger."""
+    from lightning.pytorch.loggers import MLFlowLogger
+
+    uri = logger._tracking_uri if isinstance(logger, MLFlowLogger) else None
+    return uri if uri and uri.startswith(("http://", "https://")) else None
+
+
 def servers_answer(loggers, timeout: float = 5.0) -> None:
     """Refuse, in one line and before training, an MLflow tracking server that nothing answers at:
     MLflow's client would retry each request for about four minutes, then stop the fit with a
     traceback. (A connection only: what the server says is for the MLflow client to read.)"""
-    from lightning.pytorch.loggers import MLFlowLogger
-
-    for logger in loggers:
-        uri = logger._tracking_uri if isinstance(logger, MLFlowLogger) else None
-        if not uri or not uri.startswith(("http://", "https://")):
-            continue
+    for uri in filter(None, map(tracking_server, loggers)):
         address = urlsplit(uri)
+        port = address.port or (443 if address.scheme == "https" else 80)
         try:
-            port = address.port or (443 if address.scheme == "https" else 80)
             socket.create_connection((address.hostname, port), timeout=timeout).close()
-        except (OSError, ValueError) as error:
-            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        except OSError as error:
+            reason = error.strerror or str(error) or type(error).__name__
             raise UserInputError(
                 f"no MLflow tracking server answers at {uri} ({reason}): start it (mlflow server --host "
-                f"{address.hostname} --port {address.port or 5000}) or correct --trainer.logger.tracking_uri"
+                f"{address.hostname} --port {port}) or correct --trainer.logger.tracking_uri"
             ) from error
 
 
@@ -116,9 +119,10 @@ def how_to_look(loggers) -> list[str]:
 
 def mlflow_page(logger) -> str:
     """The run's page on a tracking server, or the command that serves a local store."""
+    server = tracking_server(logger)
+    if server:
+        return f"{server.rstrip('/')}/#/experiments/{logger.experiment_id}/runs/{logger.run_id}"
     uri = logger._tracking_uri
-    if uri and uri.startswith(("http://", "https://")):
-        return f"{uri.rstrip('/')}/#/experiments/{logger.experiment_id}/runs/{logger.run_id}"
     return f"mlflow ui --backend-store-uri {uri}" if uri else "mlflow ui"
 
 
