@@ -77,9 +77,9 @@ def test_every_reading_order_learns_a_class_it_sees_only_at_the_end(order, tmp_p
     pixel order here), scored on 300 test images of ``signal_at_the_end``: chance, and a network that
     stops reading early or answers from the wrong step, is at 50%. Seeds 1-3, 10-29 and 42 of both
     pixel orders (48 runs) reached 100% but one at 93%, seeds 1-10 and 42 of rows and columns all
-    100%, so 80% holds on any machine. (The settings
-    before, 100 steps of batch 32 at 32 units and a one-cycle rate of 0.003 on a fainter signal, sat
-    at chance for seeds 7 and 8; the real MNIST before that learned or not by the seed.)"""
+    100%, so 80% holds on any machine. (The settings before, 100 steps of batch 32 at 32 units and
+    a one-cycle rate of 0.003 on a fainter signal, sat at chance for seeds 7 and 8; the real MNIST
+    before that learned or not by the seed.)"""
     data = signal_at_the_end(tmp_path / "data", order, permutation_seed=3, test=300)
     run_main(
         *("fit", "--model.order", order, "--model.permutation_seed", "3", "--model.hidden_size", "16"),
