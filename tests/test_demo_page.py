@@ -5,6 +5,7 @@ import contextlib
 import io
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -26,21 +27,35 @@ def last_checkpoint(run: Path) -> Path:
     return run / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
 
 
-@pytest.fixture(scope="module")
-def page_url(trained_on_mnist):
-    """The demo page of a model trained one epoch, served on a free port by ``python demo.py``'s
-    ``main`` (in a thread of this process: a process of its own would import torch again), for the
-    tests of this file that one test process runs."""
+def start_page(*flags: str):
+    """``python demo.py --ckpt_path CKPT --port PORT FLAGS`` served from a thread of this process (a
+    process of its own would import torch again): the page, to be stopped with ``close()``, and its URL."""
     port = free_port()
     result = io.StringIO()
     with contextlib.redirect_stdout(result):
-        page = demo.main(["--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--port", str(port)], block=False)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        assert result.getvalue() == f"demo page: {url}  (Ctrl-C to stop)\n"
-        yield url
-    finally:
-        page.close()
+        page = demo.main(["--port", str(port), *flags], block=False)
+    url = f"http://127.0.0.1:{port}"
+    assert result.getvalue() == f"demo page: {url}  (Ctrl-C to stop)\n"
+    return page, url
+
+
+def pictures_kept(folder: Path) -> list[Path]:
+    """The files Gradio keeps for a page under ``$GRADIO_TEMP_DIR``, but the empty one its upload
+    parser leaves behind each upload (and never deletes, nor counts as the page's)."""
+    return [path for path in folder.rglob("*") if path.is_file() and path.stat().st_size]
+
+
+@pytest.fixture(scope="module")
+def page_url(trained_on_mnist, tmp_path_factory):
+    """The demo page of a model trained one epoch, for the tests of this file that one test process
+    runs; the files Gradio keeps for it in a folder of the test's (not /tmp/gradio)."""
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio")))
+        page, url = start_page("--ckpt_path", str(last_checkpoint(trained_on_mnist)))
+        try:
+            yield url
+        finally:
+            page.close()
 
 
 def stroke(page, box, points) -> None:
@@ -135,7 +150,7 @@ def test_twenty_visitors_at_once_each_get_their_own_answer_and_oversized_uploads
         expected = [f"It reads a **{int(model(read_picture(path)[None]).argmax())}**." for path in pictures]
     assert len(set(expected)) >= 8  # the answers differ, so an answer sent to the wrong visitor shows
 
-    clients = [Client(page_url, verbose=False) for _ in pictures]
+    clients = [Client(page_url, verbose=False, download_files=False) for _ in pictures]  # the answers' text
     answers: list = [None] * len(pictures)
     start = threading.Barrier(len(pictures))
 
@@ -158,7 +173,38 @@ def test_twenty_visitors_at_once_each_get_their_own_answer_and_oversized_uploads
         413,
         "File size exceeded maximum allowed size of 20971520 bytes.",
     )
-    assert Client(page_url, verbose=False).predict(handle_file(str(pictures[0])), api_name="/upload")[0] == expected[0]
+    again = Client(page_url, verbose=False, download_files=False)
+    assert again.predict(handle_file(str(pictures[0])), api_name="/upload")[0] == expected[0]
+
+
+def test_the_pictures_sent_and_answered_with_are_deleted_after_keep_files_for(trained_on_mnist, tmp_path, monkeypatch):
+    """Gradio keeps each picture a visitor sends and each it answers with as a file: a page open for
+    weeks would keep them all. With ``--keep_files_for 2`` (checked every 2 s, so a file lives 2 to
+    4 s: time to see it after the answer on a loaded machine) they go, the page still answers, and
+    stopping it deletes the rest."""
+    from gradio_client import Client, handle_file
+
+    kept = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(kept))
+    digit = tmp_path / "digit.png"
+    canvas = Image.new("L", (112, 112), 255)
+    canvas.paste(0, (52, 16, 60, 96))  # a 1: a black bar on white
+    canvas.save(digit)
+    page, url = start_page("--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--keep_files_for", "2")
+    try:
+        visitor = Client(url, verbose=False, download_files=False)
+        assert visitor.predict(handle_file(str(digit)), api_name="/upload")[0] == "It reads a **1**."
+        # the upload's copy and the 28x28 picture the page shows (the chart travels inside the answer)
+        assert sorted(path.name for path in pictures_kept(kept)) == ["digit.png", "image.webp"]
+        deadline = time.monotonic() + 30
+        while pictures_kept(kept) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not pictures_kept(kept)
+        assert visitor.predict(handle_file(str(digit)), api_name="/upload")[0] == "It reads a **1**."
+        assert pictures_kept(kept)
+    finally:
+        page.close()
+    assert not pictures_kept(kept)
 
 
 def test_a_port_in_use_or_a_missing_checkpoint_is_one_line(trained_on_mnist, tmp_path):
@@ -178,3 +224,5 @@ def test_a_port_in_use_or_a_missing_checkpoint_is_one_line(trained_on_mnist, tmp
             result.code == 1
             and result.err == "error: --max_file_size must be a size such as 20mb or 500kb, got 'lots'\n"
         )
+        result = call_main(demo.main, ["--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--keep_files_for", "0"])
+        assert result.code == 1 and result.err == "error: --keep_files_for must be at least 1 second, got 0\n"

@@ -31,6 +31,9 @@ CANVAS_SIDE = 400
 SEEN_SCALE = 10  # the 28x28 image the model saw, shown at 280x280 with square pixels
 # A digit's picture is a few kB to a few MB (a phone photo); anything far larger is refused before it is read.
 MAX_FILE_SIZE = "20mb"
+# Gradio keeps every picture a visitor sends and every picture the page answers with as a file; a
+# page open for weeks would hold them all. Its browser fetches the pictures within a second.
+KEEP_FILES_FOR = 3600
 
 
 class Reader:
@@ -91,12 +94,15 @@ class Reader:
         return figure
 
 
-def build_page(model: LitLSTMClassifier):
+def build_page(model: LitLSTMClassifier, keep_files_for: int):
+    """The page. The files Gradio makes for it (the pictures visitors send, those it answers with)
+    are deleted once ``keep_files_for`` seconds old, checked as often, and all when it stops."""
     import gradio as gr
 
     reader = Reader(model)
     steps = model.step_name.removesuffix("s")  # rows -> row
-    with gr.Blocks(title="lstm-mnist: watch an LSTM read your digit") as page:
+    forget = (keep_files_for, keep_files_for)
+    with gr.Blocks(title="lstm-mnist: watch an LSTM read your digit", delete_cache=forget) as page:
         gr.Markdown(
             f"## Draw a digit\nThe network reads your drawing one {steps} at a time "
             f"({model.description}, trained on {model.trained_on}); the chart shows its answer "
@@ -155,15 +161,24 @@ def main(args: list[str] | None = None, block: bool = True):
         default=MAX_FILE_SIZE,
         help=f"the largest upload accepted, e.g. 5mb or 500kb (default: {MAX_FILE_SIZE}); a larger one gets a message",
     )
+    parser.add_argument(
+        "--keep_files_for",
+        type=int,
+        default=KEEP_FILES_FOR,
+        help=f"seconds the page keeps the pictures it is sent and answers with (default: {KEEP_FILES_FOR}); "
+        "all are deleted when it stops",
+    )
     options = parser.parse_args(args)
     with program():
+        if options.keep_files_for < 1:
+            raise UserInputError(f"--keep_files_for must be at least 1 second, got {options.keep_files_for}")
         max_file_size = byte_count(options.max_file_size)
         model = LitLSTMClassifier.load_from_checkpoint(options.ckpt_path).eval()
         if not port_free(options.host, options.port):
             raise UserInputError(f"port {options.port} on {options.host} is in use: choose another with --port")
         os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls out
         try:
-            page = build_page(model)
+            page = build_page(model, options.keep_files_for)
         except ImportError as error:
             raise UserInputError(f"the demo needs the demo extra ({error}): pip install -e '.[demo]'") from error
     # Gradio's queue calls pandas in a way pandas 3 warns about at the first visitor; not the user's concern.
