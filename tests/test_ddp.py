@@ -79,8 +79,10 @@ def readme_torchrun(node_rank: int, port: int) -> list[str]:
 
 
 def start_node(node_rank: int, port: int, flags: list[str], root: Path, data_dir: Path, output: Path):
+    """A node's torchrun, its output in ``output``; the folder torchrun makes for each run's logs (and
+    leaves) in ``output``'s folder, not in /tmp."""
     command = command_line([*readme_torchrun(node_rank, port), *flags, "--trainer.devices", "1"], root)
-    environment = cli_environment(data_dir, OMP_NUM_THREADS="1")
+    environment = cli_environment(data_dir, OMP_NUM_THREADS="1", TMPDIR=str(output.parent))
     with open(output, "w") as file:
         return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=file, stderr=subprocess.STDOUT)
 
