@@ -18,6 +18,7 @@ from helpers.paths import ROOT
 from helpers.ports import free_port
 from helpers.reading import accuracy, only, read_scalars, readme_block
 from helpers.running import TINY_ARGS, cli_environment, command_line, run_cli
+from helpers.waiting import wait_until
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 
 pytestmark = pytest.mark.skipif(
@@ -143,9 +144,7 @@ def test_a_node_killed_mid_run_makes_the_other_stop_with_one_line(tiny_data, tmp
     # 50 steps, last.ckpt every 2 from the start: the kill comes at the first
     flags = [*ONE_EPOCH[1:], "--trainer.val_check_interval", "2", "--trainer.num_sanity_val_steps", "0"]
     nodes = [start_node(rank, port, flags, tmp_path, tiny_data, tmp_path / f"node{rank}.txt") for rank in (0, 1)]
-    deadline = time.monotonic() + 120
-    while not list(tmp_path.rglob("last.ckpt")) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: list(tmp_path.rglob("last.ckpt")), seconds=120)
     for pid in descendants(nodes[killed].pid):
         os.kill(pid, signal.SIGKILL)
     survivor = nodes[1 - killed]

@@ -5,7 +5,6 @@ import contextlib
 import io
 import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from PIL import Image
 from helpers.paths import REAL_DATA_DIR, real_mnist
 from helpers.ports import free_port
 from helpers.running import call_main
+from helpers.waiting import wait_until
 from lstm_mnist.apps import demo
 from lstm_mnist.data.mnist import MNISTDataModule
 
@@ -196,9 +196,7 @@ def test_the_pictures_sent_and_answered_with_are_deleted_after_keep_files_for(tr
         assert visitor.predict(handle_file(str(digit)), api_name="/upload")[0] == "It reads a **1**."
         # the upload's copy and the 28x28 picture the page shows (the chart travels inside the answer)
         assert sorted(path.name for path in pictures_kept(kept)) == ["digit.png", "image.webp"]
-        deadline = time.monotonic() + 30
-        while pictures_kept(kept) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: not pictures_kept(kept), seconds=30, every=0.1)
         assert not pictures_kept(kept)
         assert visitor.predict(handle_file(str(digit)), api_name="/upload")[0] == "It reads a **1**."
         assert pictures_kept(kept)

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -13,6 +12,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from helpers.paths import ROOT
 from helpers.reading import read_scalars
 from helpers.running import TINY_ARGS, checkpoint_every, run_main
+from helpers.waiting import wait_until
 from lstm_mnist.training.kept_checkpoints import BestCheckpoint
 
 QUIET = [*TINY_ARGS, "--trainer.enable_progress_bar", "false"]
@@ -83,9 +83,7 @@ def test_interrupted_run_saves_a_checkpoint_and_says_how_to_resume(tiny_data, tm
     ]
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     last = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 120
-    while not last.exists() and time.monotonic() < deadline:  # training is under way
-        time.sleep(0.2)
+    wait_until(last.exists, seconds=120, every=0.2)  # training is under way
     process.send_signal(how)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode != 0

@@ -14,6 +14,7 @@ import pytest
 from helpers.paths import ROOT
 from helpers.reading import read_scalars
 from helpers.running import TINY_ARGS, call_main, output_to, run_main
+from helpers.waiting import wait_until
 from lstm_mnist.apps import sweep
 
 # Trials of a second or two: 20 steps of a tiny LSTM, validated every 10.
@@ -134,9 +135,7 @@ def test_ctrl_c_stops_the_sweep_and_the_same_command_goes_on(tiny_data, tmp_path
     training = root / "lightning_logs" / "version_0" / "checkpoints"
 
     def ctrl_c_once_the_first_trial_trains() -> None:
-        deadline = time.monotonic() + 60
-        while not training.is_dir() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(training.is_dir, seconds=60, every=0.01)
         os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=ctrl_c_once_the_first_trial_trains, daemon=True).start()

@@ -14,6 +14,7 @@ from test_sweep import TRIAL_FLAGS, run_sweep, sweep_in_child
 from helpers.ports import free_port
 from helpers.postgres import postgres_server
 from helpers.reading import readme_block
+from helpers.waiting import wait_until
 
 FORK = multiprocessing.get_context("fork")
 SPACE = "space:\n  model.lr: {low: 0.003, high: 0.03, log: true}\npruner: {n_startup_trials: 100}\n"
@@ -80,12 +81,12 @@ def test_a_worker_killed_mid_trial_is_replaced_and_the_budget_still_met(database
     start = FORK.Event()
     doomed, survivor = start_workers(args, tmp_path, 2, start)
     start.set()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # the doomed worker's trial has started its fit
+
+    def doomed_trial_fits() -> bool:
         started = [t for t in trials_of("killed", database) if "run" in t.user_attrs]
-        if any(t.user_attrs["worker"].endswith(f":{doomed.pid}") for t in started):
-            break
-        time.sleep(0.05)
+        return any(t.user_attrs["worker"].endswith(f":{doomed.pid}") for t in started)
+
+    wait_until(doomed_trial_fits, seconds=120, every=0.05)
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.join()
     survivor.join(timeout=300)

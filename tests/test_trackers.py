@@ -7,7 +7,6 @@ tracker), and a resumed fit going on in the same runs."""
 import csv
 import re
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from helpers.paths import ROOT
 from helpers.ports import free_port
 from helpers.reading import only, read_scalars
 from helpers.running import TINY_ARGS, command_line, refused, run_cli, run_main
+from helpers.waiting import wait_until
 from helpers.wandb_records import offline_run
 
 # 20 steps, validated and logged (train/loss, the learning rate) at 10 and 20, pictures at each validation
@@ -194,9 +194,7 @@ def test_a_fit_killed_mid_run_and_resumed_logs_one_run_on_an_mlflow_server(tiny_
     with mlflow_server(tmp_path / "server") as url:
         flags = mlflow_on(url)
         killed = start_run(command_line([*two_epochs, *flags], tmp_path / "killed"), tiny_data, tmp_path / "out.txt")
-        deadline = time.monotonic() + 120
-        while newest_last_checkpoint(tmp_path / "killed") is None and killed.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: newest_last_checkpoint(tmp_path / "killed") or not killed.is_alive(), seconds=120)
         killed.kill()
         killed.join()
         assert killed.exitcode == -signal.SIGKILL, (tmp_path / "out.txt").read_text()[-3000:]
