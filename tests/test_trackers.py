@@ -84,6 +84,7 @@ def test_mlflow_csv_and_wandb_at_once_each_hold_the_run_and_go_on_with_it_resume
     pytest.importorskip("wandb", reason="the wandb extra: pip install -e '.[wandb]'")
     from mlflow.tracking import MlflowClient
 
+    checkout_runs = sorted((ROOT / "lightning_logs").rglob("*"))  # a user's own fit in the checkout, if any
     root = tmp_path / "runs"
     flags = ["--config", str(every_tracker_at_once(tmp_path)), "--model.schedule", "constant"]  # two epochs go on
     result = run_cli(*RUN, *flags, root=root, data_dir=tiny_data)
@@ -116,7 +117,8 @@ def test_mlflow_csv_and_wandb_at_once_each_hold_the_run_and_go_on_with_it_resume
         assert same_points(logged, points), (tag, logged, points)
     hparams = (run_folder / "hparams.yaml").read_text()
     assert all(re.search(rf"^{re.escape(name)}: ", hparams, flags=re.M) for name in RUN_SETTINGS), hparams
-    assert not (ROOT / "lightning_logs").exists()  # none of its own where the config's save_dir (.) points
+    # nothing of its own where the config's save_dir (.) points, the checkout
+    assert sorted((ROOT / "lightning_logs").rglob("*")) == checkout_runs
 
     [line] = [line for line in result.out.splitlines() if line.startswith("W&B run ")]
     wandb_run, first = re.fullmatch(r"W&B run (\w+): wandb sync (\S+/wandb/offline-run-\S+)", line).groups()
