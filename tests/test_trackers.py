@@ -226,7 +226,8 @@ def test_a_fit_killed_mid_run_and_resumed_logs_one_run_on_an_mlflow_server(tiny_
 
 
 def test_a_tracking_server_nothing_answers_at_is_one_line_before_training(tiny_data, tmp_path):
-    """MLflow's client would retry for about four minutes, then stop with a traceback."""
+    """MLflow's client would retry for about four minutes, then stop with a traceback. (A port that is
+    not a number stopped it with a ValueError's traceback.)"""
     pytest.importorskip("mlflow", reason="the mlflow extra: pip install -e '.[mlflow]'")
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     flags = mlflow_on(url)
@@ -234,5 +235,12 @@ def test_a_tracking_server_nothing_answers_at_is_one_line_before_training(tiny_d
     assert result.err == (
         f"error: no MLflow tracking server answers at {url} (Connection refused): start it (mlflow server "
         f"--host 127.0.0.1 --port {url.rsplit(':', 1)[1]}) or correct --trainer.logger.tracking_uri\n"
+    )
+    assert not (tmp_path / "lightning_logs").exists()
+    bad_port = "http://127.0.0.1:abc"  # refused before any connection, as one line too
+    result = refused(*RUN, *mlflow_on(bad_port), root=tmp_path, data_dir=tiny_data, expect="error: ")
+    assert result.err == (
+        f"error: --trainer.logger.tracking_uri {bad_port} has no valid port "
+        "(Port could not be cast to integer value as 'abc'): correct it\n"
     )
     assert not (tmp_path / "lightning_logs").exists()

@@ -86,7 +86,12 @@ def servers_answer(loggers, timeout: float = 5.0) -> None:
     traceback. (A connection only: what the server says is for the MLflow client to read.)"""
     for uri in filter(None, map(tracking_server, loggers)):
         address = urlsplit(uri)
-        port = address.port or (443 if address.scheme == "https" else 80)
+        try:
+            port = address.port or (443 if address.scheme == "https" else 80)
+        except ValueError as error:  # a port that is not a number from 0 to 65535
+            raise UserInputError(
+                f"--trainer.logger.tracking_uri {uri} has no valid port ({error}): correct it"
+            ) from error
         try:
             socket.create_connection((address.hostname, port), timeout=timeout).close()
         except OSError as error:
