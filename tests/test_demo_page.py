@@ -196,8 +196,7 @@ def test_the_pictures_sent_and_answered_with_are_deleted_after_keep_files_for(tr
         assert visitor.predict(handle_file(str(digit)), api_name="/upload")[0] == "It reads a **1**."
         # the upload's copy and the 28x28 picture the page shows (the chart travels inside the answer)
         assert sorted(path.name for path in pictures_kept(kept)) == ["digit.png", "image.webp"]
-        wait_until(lambda: not pictures_kept(kept), seconds=30, every=0.1)
-        assert not pictures_kept(kept)
+        assert wait_until(lambda: not pictures_kept(kept), seconds=30, every=0.1)
         assert visitor.predict(handle_file(str(digit)), api_name="/upload")[0] == "It reads a **1**."
         assert pictures_kept(kept)
     finally:
