@@ -8,7 +8,7 @@ Every picture goes through the same reading as ``predict`` and the demo page
 - **scikit-learn digits**: all 1,797 of ``sklearn.datasets.load_digits`` (UCI optdigits: 43 writers,
   another scanner, 8x8 pixels of 0-16), drawn dark on white at 64 pixels a side.
 - **printed fonts** and **handwriting-style fonts**: each digit set in every font file of the Debian
-  packages that ``data/font_packages.HELD_OUT_PACKAGES`` names, which no training uses (``apt-get
+  packages that ``data/font_sources.HELD_OUT_PACKAGES`` names, which no training uses (``apt-get
   install`` them; a missing package is named and skipped), then "photographed" as users photograph
   paper (``data/font_digits.photographed_digit``): off-white paper with grain, dark ink, a random
   size and place, a slight turn, blur, a JPEG. ``--variants`` pictures of each digit in each font.
@@ -32,8 +32,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the user-style pictures of the tests
 
-from lstm_mnist.data.font_digits import font_files, photographed_digits  # noqa: E402
-from lstm_mnist.data.font_packages import HELD_OUT_PACKAGES, TRAINING_PACKAGES  # noqa: E402
+from lstm_mnist.data.font_digits import photographed_digits  # noqa: E402
+from lstm_mnist.data.font_sources import HELD_OUT_PACKAGES, TRAINING_FONTS, debian_font_files  # noqa: E402
 from lstm_mnist.data.idx_files import missing_files  # noqa: E402
 from lstm_mnist.data.mnist import MNISTDataModule  # noqa: E402
 from lstm_mnist.data.user_images import picture_to_mnist, read_picture  # noqa: E402
@@ -92,7 +92,7 @@ def main() -> None:
     pictures, labels = sklearn_digits()
     score("scikit-learn digits", torch.stack([picture_to_mnist(p) for p in pictures]), labels)
     for kind, packages in HELD_OUT_PACKAGES.items():
-        files, missing = font_files(packages)
+        files, missing = debian_font_files(packages)
         if not files:
             print(f"{kind} fonts: none of {', '.join(packages)} is installed", file=sys.stderr)
             continue
@@ -115,7 +115,7 @@ def main() -> None:
         images, labels = data.splits["test"]
         score("MNIST test set", images, labels.tolist())
     print(f"\n{args.ckpt_path} ({model.description}), seed {args.seed}, {time.perf_counter() - started:.0f} s")
-    trained_on = ", ".join(package for packages in TRAINING_PACKAGES.values() for package in packages)
+    trained_on = ", ".join(family for families in TRAINING_FONTS.values() for family in families)
     print(f"(the font rows use fonts held out of --data.font_digits, which trains on {trained_on})")
     print("| source | images | accuracy | most confused (true->read: count) | |\n| --- | --- | --- | --- | --- |")
     for source, count, correct, confusions, note in rows:

@@ -14,12 +14,12 @@ from PIL import Image
 from helpers.paths import REAL_DATA_DIR, real_mnist
 from helpers.ports import free_port
 from helpers.running import call_main
+from helpers.system_packages import needs_program
 from helpers.waiting import wait_until
 from lstm_mnist.apps import demo
 from lstm_mnist.data.mnist import MNISTDataModule
 
 pytestmark = real_mnist  # reading drawn digits right takes a model trained on the real MNIST
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it
 WAIT = 20_000  # ms for an answer to show: a loaded CI machine can take seconds
 
 
@@ -85,13 +85,19 @@ def upload(page, path: Path) -> None:
     page.locator("#upload input[type=file]").set_input_files(str(path))
 
 
-def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(page_url, tmp_path):
+@pytest.fixture
+def chromium() -> str:
+    """Debian's chromium (Playwright's own download is not reachable from CI): checked before the
+    page is served."""
+    return needs_program("chromium", "chromium", "the demo page's test")
+
+
+def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(chromium, page_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    assert Path(CHROMIUM).exists(), f"this test drives Debian's chromium at {CHROMIUM}: apt-get install chromium"
     answer = "#answer"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1200, "height": 1100})
         page.goto(page_url)
 

@@ -1,15 +1,14 @@
 """Digits set in fonts and photographed as users photograph paper: extra training images for a model
 that must read printed digits, and (in other fonts) a test of how well it does.
 
-Each picture is a digit drawn with Pillow in one font file of a Debian font package, on off-white
-paper with grain, in dark ink, at a random size and place, turned a little, blurred and saved as a
-JPEG, then brought to MNIST's form by the same reading as ``predict`` (user_images.py). The fonts
-are split by package (font_packages.py): training takes ``TRAINING_PACKAGES``;
-``benchmarks/external_digits.py`` scores on ``HELD_OUT_PACKAGES``, which no training sees.
+Each picture is a digit drawn with Pillow in one font file, on off-white paper with grain, in dark
+ink, at a random size and place, turned a little, blurred and saved as a JPEG, then brought to
+MNIST's form by the same reading as ``predict`` (user_images.py). Which fonts (font_sources.py):
+training takes ``TRAINING_FONTS`` (pip's); ``benchmarks/external_digits.py`` scores on
+``HELD_OUT_PACKAGES`` (Debian's), which no training sees.
 """
 
 import io
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,30 +17,12 @@ import torch
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from torch import Tensor
 
-from lstm_mnist.data.font_packages import NOT_DIGITS, TRAINING_PACKAGES
+from lstm_mnist.data.font_sources import FONTS_EXTRA, TRAINING_FONTS, training_font_files
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.data.user_images import picture_to_mnist
 from lstm_mnist.errors import UserInputError
 
-FONT_ENDINGS = (".ttf", ".otf")
 PAGE = 160  # pixels a side of the photographed paper
-
-
-def font_files(packages: tuple[str, ...]) -> tuple[list[Path], list[str]]:
-    """The font files the installed ``packages`` hold (``dpkg -L``) that draw digits, and the packages
-    not installed."""
-    files, missing = [], []
-    for package in packages:
-        try:
-            listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
-        except FileNotFoundError:  # not a Debian system
-            missing.append(package)
-            continue
-        if listing.returncode != 0:
-            missing.append(package)
-            continue
-        files += sorted(Path(line) for line in listing.stdout.splitlines() if line.endswith(FONT_ENDINGS))
-    return [file for file in files if file.is_file() and file.name not in NOT_DIGITS], missing
 
 
 def photographed_digit(font_file: Path, digit: int, rng: np.random.Generator) -> Image.Image | None:
@@ -88,35 +69,32 @@ def photographed_digits(files: list[Path], per_digit: int, seed: int) -> tuple[T
 @dataclass
 class FontDigits:
     """Training images added to MNIST's: every digit photographed in every font of the training
-    packages (``TRAINING_PACKAGES``; the held-out ones stay for the benchmark).
+    fonts (``TRAINING_FONTS``; the held-out ones stay for the benchmark).
 
     Args:
         per_digit: photographs of each digit in each font.
-        kinds: which of the training packages' kinds: ``printed``, ``handwriting-style``.
+        kinds: which of the training fonts' kinds: ``printed``, ``handwriting-style``.
         seed: seeds the photographs (the same images for the same seed).
     """
 
     per_digit: int = 30
-    kinds: list[str] = field(default_factory=lambda: list(TRAINING_PACKAGES))
+    kinds: list[str] = field(default_factory=lambda: list(TRAINING_FONTS))
     seed: int = 0
 
     def check(self) -> None:
         """A ``UserInputError`` naming the flag of a setting that cannot be (called by the DataModule)."""
-        unknown = sorted(set(self.kinds) - set(TRAINING_PACKAGES))
+        unknown = sorted(set(self.kinds) - set(TRAINING_FONTS))
         if unknown:
             raise UserInputError(
-                f"--data.font_digits.kinds: {', '.join(unknown)} is not one of {', '.join(TRAINING_PACKAGES)}"
+                f"--data.font_digits.kinds: {', '.join(unknown)} is not one of {', '.join(TRAINING_FONTS)}"
             )
         if self.per_digit < 1:
             raise UserInputError(f"--data.font_digits.per_digit must be at least 1, got {self.per_digit}")
 
     def images(self) -> tuple[Tensor, Tensor]:
-        """``(images, labels)``, or a ``UserInputError`` naming the packages to install."""
+        """``(images, labels)``, or a ``UserInputError`` naming the pip packages to install."""
         self.check()
-        packages = tuple(package for kind in self.kinds for package in TRAINING_PACKAGES[kind])
-        files, missing = font_files(packages)
+        files, missing = training_font_files(tuple(family for kind in self.kinds for family in TRAINING_FONTS[kind]))
         if missing:
-            raise UserInputError(
-                f"--data.font_digits needs the font packages {', '.join(missing)}: apt-get install {' '.join(missing)}"
-            )
+            raise UserInputError(f"--data.font_digits needs the fonts of {', '.join(missing)}: {FONTS_EXTRA}")
         return photographed_digits(files, self.per_digit, self.seed)
