@@ -32,6 +32,8 @@ from lstm_mnist.apps.cli import main
 from lstm_mnist.storage.atomic import AtomicFile
 from lstm_mnist.storage.run_folders import ExclusiveTensorBoardLogger
 
+pytestmark = pytest.mark.slow  # real faults: kills, full filesystems, refused writes in child processes
+
 FORK = multiprocessing.get_context("fork")
 # 100 steps, last.ckpt rewritten after the validation every 10 steps; no pictures to draw.
 RUN = [

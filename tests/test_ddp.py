@@ -21,9 +21,12 @@ from helpers.running import TINY_ARGS, cli_environment, command_line, run_cli
 from helpers.waiting import wait_until
 from lstm_mnist import LitLSTMClassifier, MNISTDataModule
 
-pytestmark = pytest.mark.skipif(
-    not torch.distributed.is_available() or sys.platform == "win32", reason="needs torch.distributed"
-)
+pytestmark = [
+    pytest.mark.slow,  # torchrun's processes, several runs
+    pytest.mark.skipif(
+        not torch.distributed.is_available() or sys.platform == "win32", reason="needs torch.distributed"
+    ),
+]
 ONE_EPOCH = ["fit", *TINY_ARGS, "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"]
 # A GRU reading permuted pixels: every rank must draw the same permutation from the seed. 784 steps a
 # sequence: batches of 25, so an epoch of the 500 training images is 10 steps a rank (20 if the ranks

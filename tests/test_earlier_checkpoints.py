@@ -60,6 +60,7 @@ def test_it_tests_and_predicts_to_the_same_figures(tiny_data, tmp_path):
     assert [float(row["probability"]) for row in rows[:10]] == pytest.approx(FIGURES["probabilities"], abs=2e-4)
 
 
+@pytest.mark.slow  # the ONNX exporter: seconds
 def test_it_loads_in_python_and_exports_with_its_network(tiny_data, tmp_path):
     model = LitLSTMClassifier.load_from_checkpoint(CHECKPOINT)
     assert model.description == "GRU of 4 units reading columns"

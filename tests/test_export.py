@@ -33,6 +33,7 @@ def export_cli(*args: str) -> tuple[int, str, str]:
     return result.code, result.out, result.err
 
 
+@pytest.mark.slow  # the ONNX exporter: seconds each
 @pytest.mark.parametrize("model", ["lstm/rows", "gru/columns"])
 def test_the_onnx_file_reads_raw_pixels_for_any_batch(model, small_checkpoints, tiny_data, tmp_path):
     checkpoint, output = small_checkpoints[model], tmp_path / "model.onnx"
@@ -61,6 +62,7 @@ def test_the_onnx_file_reads_raw_pixels_for_any_batch(model, small_checkpoints, 
         np.testing.assert_allclose(logits, expected, atol=1e-5)
 
 
+@pytest.mark.slow  # the ONNX exporter: seconds each
 def test_nothing_is_written_when_onnxruntime_disagrees(small_checkpoints, tiny_data, tmp_path, monkeypatch):
     monkeypatch.setattr(export, "TOLERANCE", -1.0)  # any difference at all is too much
     code, out, err = export_cli(

@@ -14,6 +14,8 @@ import yaml
 from helpers.paths import ROOT
 from helpers.running import TINY_ARGS, cli_environment, run_main
 
+pytestmark = pytest.mark.slow  # a real install into a fresh environment
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):

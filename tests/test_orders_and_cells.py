@@ -109,6 +109,7 @@ def permuted_run(tiny_data, tmp_path_factory):
     return root
 
 
+@pytest.mark.slow  # a fresh process
 def test_a_fresh_process_reads_pixels_in_the_stored_permutation(permuted_run, tiny_data, tmp_path):
     last = permuted_run / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     stored = torch.load(last, weights_only=True)["state_dict"]["net.permutation"]
@@ -134,6 +135,7 @@ def test_a_fresh_process_reads_pixels_in_the_stored_permutation(permuted_run, ti
     assert (answers() - written).abs().max() > 1e-3
 
 
+@pytest.mark.slow  # two 784-step runs and their resumes
 @pytest.mark.parametrize("resume_from", ["step=20", "step=30"], ids=["epoch-boundary", "mid-epoch"])
 def test_permuted_gru_resumes_exactly(permuted_run, tiny_data, tmp_path, resume_from):
     run_main(
@@ -152,6 +154,7 @@ def test_permuted_gru_resumes_exactly(permuted_run, tiny_data, tmp_path, resume_
         assert (resumed["state_dict"][name].float() - value.float()).abs().max() <= 1e-6, name
 
 
+@pytest.mark.slow  # resumes the 784-step run of permuted_run
 @pytest.mark.parametrize(
     "flags, expect",
     [

@@ -28,6 +28,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow  # a fresh process
 def test_importing_the_package_and_its_network_changes_nothing_and_imports_only_torch():
     report = json.loads(
         subprocess.run([sys.executable, "-c", IMPORT_AND_REPORT], capture_output=True, text=True, check=True).stdout

@@ -18,6 +18,7 @@ def checkpoint(tiny_data, tmp_path_factory):
     return root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
 
 
+@pytest.mark.slow  # a real process
 def test_data_folder_with_only_some_files_in_a_real_process(tmp_path):
     """The whole process, once: exit status 1, one ``error:`` line, no traceback, nothing written."""
     data_dir = make_tiny_mnist(tmp_path / "data")

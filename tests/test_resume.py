@@ -66,6 +66,7 @@ def test_same_seed_same_metrics(straight, tiny_data, tmp_path):
         assert again[tag] == first[tag]
 
 
+@pytest.mark.slow  # a real process and a real signal
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_interrupted_run_saves_a_checkpoint_and_says_how_to_resume(tiny_data, tmp_path, how):
     env = dict(os.environ, LSTM_MNIST_DATA_DIR=str(tiny_data))

@@ -17,6 +17,8 @@ from helpers.running import TINY_ARGS, call_main, output_to, run_main
 from helpers.waiting import wait_until
 from lstm_mnist.apps import sweep
 
+pytestmark = pytest.mark.slow  # sweeps of several fits, worker processes
+
 # Trials of a second or two: 20 steps of a tiny LSTM, validated every 10.
 TRIAL_FLAGS = [
     *TINY_ARGS,

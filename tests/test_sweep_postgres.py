@@ -16,6 +16,8 @@ from helpers.postgres import postgres_server
 from helpers.reading import readme_block
 from helpers.waiting import wait_until
 
+pytestmark = pytest.mark.slow  # a real PostgreSQL server and worker processes
+
 FORK = multiprocessing.get_context("fork")
 SPACE = "space:\n  model.lr: {low: 0.003, high: 0.03, log: true}\npruner: {n_startup_trials: 100}\n"
 

@@ -21,6 +21,8 @@ from helpers.running import TINY_ARGS, command_line, refused, run_cli, run_main
 from helpers.waiting import wait_until
 from helpers.wandb_records import offline_run
 
+pytestmark = pytest.mark.slow  # real tracking servers and processes: seconds each
+
 # 20 steps, validated and logged (train/loss, the learning rate) at 10 and 20, pictures at each validation
 RUN = [
     *("fit", *TINY_ARGS, "--model.hidden_size", "8", "--trainer.max_epochs", "1"),
