@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.paths import REAL_DATA_DIR
-from helpers.running import run_main
-from helpers.tiny_mnist import make_tiny_mnist
+# The helpers import torch and Lightning (5 s here): each fixture imports them when it runs, so that
+# pytest-xdist's controller, which runs no test, starts its workers at once.
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -39,6 +38,8 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> Path:
+    from helpers.tiny_mnist import make_tiny_mnist
+
     return make_tiny_mnist(tmp_path_factory.mktemp("tiny_data"))
 
 
@@ -47,6 +48,9 @@ def trained_on_mnist(tmp_path_factory) -> Path:
     """The run folder of one epoch of the default config on the real MNIST (97% on the test set), made
     once for the whole suite: the first test process to ask trains it, the others wait and share it."""
     from filelock import FileLock
+
+    from helpers.paths import REAL_DATA_DIR
+    from helpers.running import run_main
 
     this_session = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):  # each pytest-xdist worker's folder sits in this session's

@@ -37,8 +37,18 @@ def save_picture(path, image: torch.Tensor) -> None:
     Image.fromarray(pixels).resize((84, 84)).save(path)
 
 
+SEQUENTIAL = pytest.mark.slow  # 784-step sequences: seconds each on a CPU
+
+
 @pytest.mark.parametrize(
-    "order, cell", [("rows", "gru"), ("columns", "rnn"), ("pixels", "lstm"), ("permuted", "gru"), ("pixels", "rnn")]
+    "order, cell",
+    [
+        ("rows", "gru"),
+        ("columns", "rnn"),
+        pytest.param("pixels", "lstm", marks=SEQUENTIAL),
+        pytest.param("permuted", "gru", marks=SEQUENTIAL),
+        pytest.param("pixels", "rnn", marks=SEQUENTIAL),
+    ],
 )
 def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_path):
     run_dir, best = fit(tmp_path, tiny_data, *SHORT, "--model.order", order, "--model.cell", cell)
@@ -71,7 +81,9 @@ def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_p
     assert float(row["probability"]) == pytest.approx(float(probabilities.max()), abs=1e-4)
 
 
-@pytest.mark.parametrize("order", ["rows", "columns", "pixels", "permuted"])
+@pytest.mark.parametrize(
+    "order", ["rows", "columns", pytest.param("pixels", marks=SEQUENTIAL), pytest.param("permuted", marks=SEQUENTIAL)]
+)
 def test_every_reading_order_learns_a_class_it_sees_only_at_the_end(order, tmp_path):
     """150 steps of batch 16 through an LSTM of 16 units at a constant rate of 0.01 (under 2 s on a
     pixel order here), scored on 300 test images of ``signal_at_the_end``: chance, and a network that
@@ -135,7 +147,7 @@ def test_a_fresh_process_reads_pixels_in_the_stored_permutation(permuted_run, ti
     assert (answers() - written).abs().max() > 1e-3
 
 
-@pytest.mark.slow  # two 784-step runs and their resumes
+@SEQUENTIAL  # two runs and their resumes
 @pytest.mark.parametrize("resume_from", ["step=20", "step=30"], ids=["epoch-boundary", "mid-epoch"])
 def test_permuted_gru_resumes_exactly(permuted_run, tiny_data, tmp_path, resume_from):
     run_main(
@@ -154,7 +166,7 @@ def test_permuted_gru_resumes_exactly(permuted_run, tiny_data, tmp_path, resume_
         assert (resumed["state_dict"][name].float() - value.float()).abs().max() <= 1e-6, name
 
 
-@pytest.mark.slow  # resumes the 784-step run of permuted_run
+@SEQUENTIAL  # resumes the run of permuted_run
 @pytest.mark.parametrize(
     "flags, expect",
     [
