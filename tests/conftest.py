@@ -21,7 +21,9 @@ def pytest_collection_modifyitems(items) -> None:
     tests instead of one idling while the other finishes a 20-second run. (Tried and slower: the tests
     that start processes also moved to the head of each test process's share, 118-120 s against
     112-114 s side by side and 4% more CPU time, most likely as two such tests then ran at once.)"""
-    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, "trained_on_mnist" not in item.fixturenames))
+    items.sort(
+        key=lambda item: (item.get_closest_marker("real_mnist") is None, "trained_on_mnist" not in item.fixturenames)
+    )
 
 
 @pytest.hookimpl(wrapper=True)

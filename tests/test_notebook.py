@@ -12,6 +12,9 @@ pytestmark = real_mnist  # the notebook trains on the real MNIST
 
 def test_notebook_executes(tmp_path, monkeypatch):
     monkeypatch.delenv("LSTM_MNIST_CHECKPOINT", raising=False)
+    # a user's Jupyter draws its figures inline; an in-process sweep earlier in this test process set
+    # MPLBACKEND=Agg (apps/sweep.py), which would make the kernel draw none
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(
         notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}

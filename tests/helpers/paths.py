@@ -13,6 +13,7 @@ REAL_DATA_DIR = os.environ.get(DATA_DIR_VARIABLE)
 # and skipped, with the reason, where the data is not there. CI has the data and runs them.
 real_mnist = [
     pytest.mark.slow,
+    pytest.mark.real_mnist,
     pytest.mark.skipif(
         not REAL_DATA_DIR or bool(missing_files(REAL_DATA_DIR)),
         reason="real MNIST not available: set LSTM_MNIST_DATA_DIR to a folder holding MNIST/raw/ (.ci/run does)",
