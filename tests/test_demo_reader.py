@@ -15,6 +15,14 @@ def test_the_page_says_the_models_answer(bidirectional):
     images = torch.rand(6, 28, 28)
     with torch.inference_mode():
         expected = model(images)
-    text, top, _, _ = Reader(model).answer(images[0])
-    assert text == f"It reads a **{int(expected[0].argmax())}**."
+    text, top, _, chart = Reader(model).answer(images[0])
+    digit = int(expected[0].argmax())
+    assert text == f"It reads a **{digit}**."
     assert top == pytest.approx({str(d): float(p) for d, p in enumerate(expected[0].softmax(-1))})
+    # the chart's line for each digit ends at the answer's probability of it, at the 28th row
+    (axes,) = chart.axes
+    lines = axes.get_lines()
+    assert [line.get_label() for line in lines] == [str(d) for d in range(10)]
+    assert all(line.get_xdata()[-1] == 28 for line in lines)
+    assert [float(line.get_ydata()[-1]) for line in lines] == pytest.approx([top[str(d)] for d in range(10)], abs=1e-5)
+    assert axes.get_title() == "probability of each digit had it stopped after t of the 28 rows"

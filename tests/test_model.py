@@ -16,7 +16,8 @@ def test_output_shapes(num_layers, bidirectional):
     images = torch.rand(4, 28, 28)
     assert model(images).shape == (4, 10)
     assert model(images.unsqueeze(1)).shape == (4, 10)  # [batch, 1, 28, 28] is accepted too
-    assert model.logits_after_each_step(images).shape == (4, 28, 10)
+    steps, logits = model.answers_after_steps(images)
+    assert steps == list(range(1, 29)) and logits.shape == (4, 28, 10)
     output, (h_n, c_n) = model.rnn(images)
     directions = 2 if bidirectional else 1
     assert output.shape == (4, 28, directions * 16)
@@ -40,7 +41,8 @@ def test_every_order_and_cell_reads_the_right_sequence(order, cell):
     }[order]
     torch.testing.assert_close(sequence, expected)
     assert model(images).shape == (3, 10)
-    assert model.logits_after_each_step(images).shape == (3, STEPS[order], 10)
+    steps, logits = model.answers_after_steps(images)  # bidirectional: 28 points, the last the whole sequence
+    assert len(steps) == 28 and steps[-1] == STEPS[order] and logits.shape == (3, 28, 10)
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -51,7 +53,7 @@ def test_final_hidden_state_is_last_output_one_directional(cell):
     output, h_n = model.rnn(images)
     h_n = h_n[0] if cell == "lstm" else h_n
     torch.testing.assert_close(h_n[-1], output[:, -1])
-    torch.testing.assert_close(model.logits_after_each_step(images)[:, -1], model(images))
+    torch.testing.assert_close(model.answers_after_steps(images)[1][:, -1], model(images))
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -114,18 +116,64 @@ def test_rejects_images_of_the_wrong_shape():
         RecurrentClassifier(order="pixels")(torch.rand(2, 14, 14))
 
 
+def answers_of_prefixes(model: RecurrentClassifier, images: torch.Tensor, steps: list[int]) -> torch.Tensor:
+    """The network run afresh on the first t steps of each sequence, for every t: ``[batch, len(steps), 10]``."""
+    sequence = model.as_sequence(images)
+    answers = []
+    for t in steps:
+        _, h_n = model.rnn(sequence[:, :t].clone())
+        h_n = h_n[0] if model.cell == "lstm" else h_n
+        final = torch.cat([h_n[-2], h_n[-1]], dim=1) if model.rnn.bidirectional else h_n[-1]
+        answers.append(model.classifier(final))
+    return torch.stack(answers, dim=1)
+
+
+@pytest.mark.parametrize("order", ["rows", "pixels"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_one_directional_answers_after_t_steps_are_the_readout_of_output_t(cell, order):
+    """The fast path (the classifier on ``output[:, t - 1]``, one pass) is the network's answer
+    had it read t steps only, for every t."""
+    torch.manual_seed(0)
+    model = RecurrentClassifier(hidden_size=8, num_layers=2, cell=cell, order=order).eval()
+    images = torch.rand(5, 28, 28)
+    with torch.inference_mode():
+        steps, logits = model.answers_after_steps(images)
+        assert steps == list(range(1, STEPS[order] + 1))
+        torch.testing.assert_close(logits, answers_of_prefixes(model, images, steps), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("order", ["rows", "permuted"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_bidirectional_answers_after_t_steps_read_each_prefix_and_end_at_the_answer(cell, order):
+    """Bidirectional, ``output[:, t - 1]`` is no answer after t steps (its backward half has read
+    steps t..end): the chart reads 28 prefixes, and its last point is the answer."""
+    torch.manual_seed(0)
+    model = RecurrentClassifier(hidden_size=8, num_layers=2, bidirectional=True, cell=cell, order=order).eval()
+    images = torch.rand(6, 28, 28)
+    with torch.inference_mode():
+        steps, logits = model.answers_after_steps(images)
+        answer = model(images)
+        output, _ = model.rnn(model.as_sequence(images))
+    assert steps == [STEPS[order] * point // 28 for point in range(1, 29)]
+    torch.testing.assert_close(logits[:, -1].softmax(-1), answer.softmax(-1), atol=1e-5, rtol=0)
+    torch.testing.assert_close(logits, answers_of_prefixes(model, images, steps), atol=1e-5, rtol=1e-5)
+    # the per-step readout it replaces gives another answer at the end
+    readout = model.classifier(output[:, [t - 1 for t in steps]])
+    assert not torch.allclose(readout[:, -1], answer, atol=1e-3)
+
+
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_the_answer_is_the_models_and_the_steps_lead_to_it(bidirectional):
     """``answer_and_steps``, which the pictures and the demo page show: the answer is what ``forward``
-    gives; one-directional it is also the last step's (bidirectional it is not)."""
+    gives, and the chart's last point is that answer."""
     from lstm_mnist.training.recipe import LitLSTMClassifier
 
     torch.manual_seed(0)
     model = LitLSTMClassifier(RecurrentClassifier(hidden_size=8, bidirectional=bidirectional)).eval()
     images = torch.rand(6, 28, 28)
     with torch.inference_mode():
-        answer, steps = model.answer_and_steps(images)
+        answer, steps, logits = model.answer_and_steps(images)
         expected = model(images)
     torch.testing.assert_close(answer, expected)
-    assert steps.shape == (6, 28, 10)
-    assert torch.allclose(steps[:, -1], expected) != bidirectional
+    assert steps == list(range(1, 29)) and logits.shape == (6, 28, 10)
+    torch.testing.assert_close(logits[:, -1], expected, atol=1e-5, rtol=1e-5)

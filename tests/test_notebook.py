@@ -25,6 +25,9 @@ def test_notebook_executes(tmp_path, monkeypatch):
     )
     assert "h_n[-1] equals output[:, -1]: True" in text
     assert "backward: h_n[-1] equals output[:, 0, 64:]:  True" in text
+    # a bidirectional network's output[:, t] is no answer after t rows; its prefixes read anew are
+    assert "classifier on output[:, -1] equals the answer: False" in text
+    assert "the first 28 rows read anew equal the answer:  True" in text
     assert "layers=3 batch_first=False bidirectional=True  output [28, 5, 128]  h_n [6, 5, 64]" in text
     assert "columns   sequence [1, 28, 28]  input_size 28  output [1, 28, 64]  h_n [1, 1, 64]" in text
     assert "permuted  sequence [1, 784, 1]  input_size 1   output [1, 784, 64]  h_n [1, 1, 64]" in text

@@ -65,7 +65,7 @@ def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_p
     # the pictures follow the order: "how the answer forms" has a point per step read
     steps = 28 if order in ("rows", "columns") else 784
     with torch.inference_mode():
-        assert model.logits_after_each_step(images[:2]).shape == (2, steps, 10)
+        assert model.answers_after_steps(images[:2])[1].shape == (2, steps, 10)
     assert model.step_name == {"rows": "rows", "columns": "columns"}.get(order, "pixels")
 
     # a user's picture is read the way the model was trained, with no config

@@ -66,30 +66,29 @@ class Reader:
 
     def answer(self, image: Tensor):
         with torch.inference_mode():
-            logits, step_logits = self.model.answer_and_steps(image[None])
+            logits, steps, step_logits = self.model.answer_and_steps(image[None])
         final = logits[0].softmax(dim=-1)  # [10]
         digit = int(final.argmax())
         seen = (image.numpy() * 255).round().astype(np.uint8)
         seen = np.kron(seen, np.ones((SEEN_SCALE, SEEN_SCALE), dtype=np.uint8))
         top = {str(d): float(final[d]) for d in range(len(final))}
-        chart = None if step_logits is None else self.chart(step_logits[0].softmax(dim=-1), digit)  # [steps, 10]
+        chart = None if step_logits is None else self.chart(steps, step_logits[0].softmax(dim=-1), digit)
         return f"It reads a **{digit}**.", top, seen, chart
 
-    def chart(self, probabilities: Tensor, digit: int):
-        """The probability of each digit after each step read; the final answer drawn bold."""
+    def chart(self, steps: list[int], probabilities: Tensor, digit: int):
+        """What the network would answer had it stopped after t steps (``probabilities``: ``[len(steps),
+        10]``), each digit a line; the final answer's digit drawn bold. The last point is the answer."""
         figure = Figure(figsize=(6, 3.2), layout="constrained")
         axes = figure.add_subplot()
-        steps = np.arange(1, len(probabilities) + 1)
         for d in range(probabilities.shape[1]):
             width, alpha = (2.5, 1.0) if d == digit else (1.0, 0.55)
             axes.plot(steps, probabilities[:, d].numpy(), label=str(d), linewidth=width, alpha=alpha)
         # pad: room above the axes for the page's label, which Gradio draws over the figure's top-left corner
-        axes.set_title(
-            f"probability of each digit after each of the {len(probabilities)} {self.model.step_name}", pad=18
-        )
-        axes.set_xlabel(f"{self.model.step_name} read")
+        name = self.model.step_name
+        axes.set_title(f"probability of each digit had it stopped after t of the {steps[-1]} {name}", pad=18)
+        axes.set_xlabel(f"{name} read (t)")
         axes.set_ylim(0, 1)
-        axes.set_xlim(1, len(probabilities))
+        axes.set_xlim(1, steps[-1])
         axes.legend(ncols=5, fontsize="small", loc="upper left")
         return figure
 

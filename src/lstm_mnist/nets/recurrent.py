@@ -16,6 +16,7 @@ from lstm_mnist.nets.reading_order import INPUT_SIZE, STEP_NAME, Order, as_seque
 Cell = Literal["lstm", "gru", "rnn"]
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 LSTM_FORGET_BIAS = 1.0  # what an unset forget_bias means for an LSTM: forget gates open at the start
+CHART_POINTS = 28  # reading lengths a bidirectional network's "how the answer forms" is drawn at
 
 
 class RecurrentClassifier(Network):
@@ -116,7 +117,11 @@ class RecurrentClassifier(Network):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Class scores (logits) of shape ``[batch, num_classes]``."""
-        _, h_n = self.rnn(self.as_sequence(images))
+        return self.classify(self.as_sequence(images))
+
+    def classify(self, sequence: torch.Tensor) -> torch.Tensor:
+        """Logits for ``[batch, steps, features]`` sequences of any length: the answer after reading them."""
+        _, h_n = self.rnn(sequence)
         if self.cell == "lstm":
             h_n = h_n[0]  # (h_n, c_n)
         if self.rnn.bidirectional:
@@ -126,21 +131,36 @@ class RecurrentClassifier(Network):
             final = h_n[-1]
         return self.classifier(final)
 
-    def logits_after_each_step(self, images: torch.Tensor) -> torch.Tensor:
-        """The classifier applied to ``output[:, t]`` for every step t: ``[batch, steps, num_classes]``.
+    def chart_steps(self) -> list[int]:
+        """The reading lengths t that ``answers_after_steps`` answers after: every step for a
+        one-directional layer (one pass gives them all), else ``CHART_POINTS`` evenly spaced ones
+        (each is a run of its own)."""
+        steps = MNIST.pixels // INPUT_SIZE[self.order]  # 28 rows or columns, 784 pixels
+        if not self.rnn.bidirectional:
+            return list(range(1, steps + 1))
+        return [round(steps * point / CHART_POINTS) for point in range(1, CHART_POINTS + 1)]
 
-        Shows how the answer forms as the network reads further into the image. For a
-        one-directional layer the last step's scores equal ``forward``'s.
+    def answers_after_steps(self, images: torch.Tensor) -> tuple[list[int], torch.Tensor]:
+        """What the network would answer had it stopped reading after step t, for each t of
+        ``chart_steps``: ``(steps, logits [batch, len(steps), num_classes])``. The last is the answer.
+
+        One-directional, the answer after t steps is the classifier on ``output[:, t - 1]`` (the
+        hidden state after step t is all that reading t steps leaves), so one pass gives every step.
+        Bidirectional, ``output[:, t - 1]`` holds the backward direction after it has read steps
+        t..end, which is no answer after t steps (the classifier never saw such a vector): the
+        network reads each prefix of the sequence anew.
         """
-        output, _ = self.rnn(self.as_sequence(images))
-        return self.classifier(output)
+        steps, sequence = self.chart_steps(), self.as_sequence(images)
+        if not self.rnn.bidirectional:
+            output, _ = self.rnn(sequence)
+            return steps, self.classifier(output)
+        return steps, torch.stack([self.classify(sequence[:, :t]) for t in steps], dim=1)
 
-    def answer_and_steps(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(logits [batch, classes], logits after each step [batch, steps, classes])``. One-directional,
-        the last step's scores are the answer (one pass); bidirectional, they are not (the backward
-        direction has read a single step there), so the answer takes a second pass."""
-        step_logits = self.logits_after_each_step(images)
-        return (self(images) if self.rnn.bidirectional else step_logits[:, -1]), step_logits
+    def answer_and_steps(self, images: torch.Tensor) -> tuple[torch.Tensor, list[int], torch.Tensor]:
+        """``(logits [batch, classes], steps, logits after those steps [batch, len(steps), classes])``:
+        the answer and how it forms, in one pass where the network reads one way."""
+        steps, step_logits = self.answers_after_steps(images)
+        return step_logits[:, -1], steps, step_logits
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         # Checkpoints written before the cell could be chosen name the layer "lstm".

@@ -59,16 +59,15 @@ def misclassified_figure(images: Tensor, labels: Tensor, predictions: Tensor, co
     return figure
 
 
-def answer_forms_figure(true_class_probability: Tensor, step_name: str = "rows"):
-    """Probability of the true digit after each step read, one line per digit (``[10, steps]``);
-    ``step_name`` says what a step is: rows, columns or pixels."""
-    figure, axes = new_figure((6.5, 4), margins=(0.65, 0.5, 0.1, 0.1))
-    steps = torch.arange(1, true_class_probability.shape[1] + 1)
+def answer_forms_figure(true_class_probability: Tensor, steps: list[int], step_name: str = "rows"):
+    """The answer's probability of the true digit had the network stopped reading after t steps, for
+    each t of ``steps``, one line per digit (``[10, len(steps)]``); ``step_name`` says what a step is:
+    rows, columns or pixels."""
+    figure, axes = new_figure((6.5, 4.3), margins=(0.65, 0.5, 0.1, 0.4))
     for digit in range(MNIST.classes):
-        axes.plot(steps.numpy(), true_class_probability[digit].numpy(), label=str(digit))
-    axes.set(
-        xlabel=f"{step_name} read", ylabel="probability of the true digit", ylim=(0, 1.02), xlim=(1, int(steps[-1]))
-    )
+        axes.plot(steps, true_class_probability[digit].numpy(), label=str(digit))
+    axes.set(xlabel=f"{step_name} read", ylabel="probability of the true digit", ylim=(0, 1.02), xlim=(1, steps[-1]))
+    axes.set_title(f"the answer had it stopped after t {step_name}, mean per true digit", fontsize=9)
     axes.legend(title="digit", ncol=2, fontsize=7)
     axes.grid(alpha=0.3)
     return figure

@@ -19,8 +19,9 @@ from lstm_mnist.training.figures import answer_forms_figure, confusion_figure, m
 class TensorBoardPictures(L.Callback):
     """Confusion matrix, misclassified digits and "how the answer forms".
 
-    "How the answer forms" follows the model's reading order: the x axis counts rows, columns
-    or pixels read.
+    "How the answer forms" follows the model's reading order: at t rows, columns or pixels, the
+    probability of the true digit that the network would give had it stopped reading there
+    (``answers_after_steps``; a bidirectional network reads each of 28 prefixes anew).
 
     Args:
         every_n_validations: draw at every n-th validation during fit (1 draws at all of them;
@@ -28,11 +29,15 @@ class TensorBoardPictures(L.Callback):
             draws none at all (short runs whose pictures nobody looks at, such as the tests'). Under
             DDP the pictures show rank 0's share of the images.
         max_misclassified: digits shown in the grid.
+        chart_images: how many of the images (the first) "how the answer forms" averages over: a
+            bidirectional network reads 28 prefixes of each, 14.5 times the work of its answer
+            (BENCHMARKS.md); 1,000 still give about 100 of each digit.
     """
 
-    def __init__(self, every_n_validations: int = 20, max_misclassified: int = 32) -> None:
+    def __init__(self, every_n_validations: int = 20, max_misclassified: int = 32, chart_images: int = 1000) -> None:
         self.every_n_validations = every_n_validations
         self.max_misclassified = max_misclassified
+        self.chart_images = chart_images
         self._validations = 0
         self._drawing = False
 
@@ -40,12 +45,20 @@ class TensorBoardPictures(L.Callback):
         self._confusion = torch.zeros(MNIST.classes, MNIST.classes, dtype=torch.long)
         self._wrong: list[tuple[Tensor, Tensor, Tensor]] = []
         self._per_digit: list[Tensor] = []
-        self._counts = torch.zeros(MNIST.classes)
+        self._counts = torch.zeros(MNIST.classes)  # of the images the chart averages over
 
     def _collect(self, pl_module: L.LightningModule, batch: tuple[Tensor, Tensor]) -> None:
         images, labels = batch
+        charted = max(0, min(len(images), self.chart_images - int(self._counts.sum())))
         with torch.inference_mode():
-            final, step_logits = pl_module.answer_and_steps(images)  # [batch, classes], [batch, steps, classes]
+            if charted:
+                # [charted, classes], [charted, points, classes]: the answer and how it forms, in one
+                # pass where the network reads one way
+                final, steps, step_logits = pl_module.answer_and_steps(images[:charted])
+                if charted < len(images):
+                    final = torch.cat([final, pl_module(images[charted:])])
+            else:
+                final, step_logits = pl_module(images), None
         predictions = final.argmax(dim=1)
         labels_cpu, predictions_cpu = labels.cpu(), predictions.cpu()
         self._confusion += confusion_matrix(labels_cpu, predictions_cpu)
@@ -55,17 +68,19 @@ class TensorBoardPictures(L.Callback):
         if len(wrong):
             self._wrong.append((images[wrong.to(images.device)].cpu(), labels_cpu[wrong], predictions_cpu[wrong]))
         if step_logits is not None:  # a network that reads in steps: how its answer forms
+            self._steps = steps
+            charted_labels = labels[:charted]
             true_probability = (
                 step_logits.softmax(dim=-1)
-                .gather(2, labels.view(-1, 1, 1).expand(-1, step_logits.shape[1], 1))
+                .gather(2, charted_labels.view(-1, 1, 1).expand(-1, step_logits.shape[1], 1))
                 .squeeze(2)
                 .float()
                 .cpu()
-            )  # [batch, steps]
+            )  # [charted, points]
             self._per_digit.append(
-                torch.zeros(MNIST.classes, step_logits.shape[1]).index_add_(0, labels_cpu, true_probability)
+                torch.zeros(MNIST.classes, step_logits.shape[1]).index_add_(0, labels_cpu[:charted], true_probability)
             )
-        self._counts += torch.bincount(labels_cpu, minlength=MNIST.classes)
+            self._counts += torch.bincount(labels_cpu[:charted], minlength=MNIST.classes)
 
     def _draw(self, trainer: L.Trainer, pl_module: L.LightningModule, prefix: str) -> None:
         sends = figure_loggers(trainer)
@@ -78,7 +93,8 @@ class TensorBoardPictures(L.Callback):
             send_figure(sends, f"{prefix}/misclassified", misclassified_figure(images, labels, predictions), step)
         if self._per_digit:
             average = sum(self._per_digit) / self._counts.clamp(min=1).unsqueeze(1)
-            send_figure(sends, f"{prefix}/answer_forms", answer_forms_figure(average, pl_module.step_name), step)
+            figure = answer_forms_figure(average, self._steps, pl_module.step_name)
+            send_figure(sends, f"{prefix}/answer_forms", figure, step)
 
     # a resumed fit draws at the validations the run would have drawn at, not counting anew
     def state_dict(self) -> dict:

@@ -93,18 +93,19 @@ class LitLSTMClassifier(L.LightningModule):
         """Logits ``[batch, 10]`` for raw images in [0, 1], ``[batch, 28, 28]`` or ``[batch, 1, 28, 28]``."""
         return self.net(self.standardize(images))
 
-    def logits_after_each_step(self, images: Tensor) -> Tensor:
-        """``[batch, steps, 10]`` for raw images: the answer after each row, column or pixel read (a
-        network that reads in steps only)."""
-        return self.net.logits_after_each_step(self.standardize(images))
+    def answers_after_steps(self, images: Tensor) -> tuple[list[int], Tensor]:
+        """``(steps, logits [batch, len(steps), 10])`` for raw images: what the network would answer
+        had it stopped reading after t rows, columns or pixels, for each t of ``steps`` (a network
+        that reads in steps only; the last is the answer)."""
+        return self.net.answers_after_steps(self.standardize(images))
 
-    def answer_and_steps(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
-        """``(logits [batch, 10], logits after each step [batch, steps, 10])`` for raw images: how the
-        answer forms as a sequence network reads. A network that does not read in steps gives
-        ``None`` for the second."""
+    def answer_and_steps(self, images: Tensor) -> tuple[Tensor, list[int] | None, Tensor | None]:
+        """``(logits [batch, 10], steps, logits after those steps [batch, len(steps), 10])`` for raw
+        images: the answer and how it forms as a sequence network reads. A network that does not
+        read in steps gives ``None`` for the last two."""
         if hasattr(self.net, "answer_and_steps"):
             return self.net.answer_and_steps(self.standardize(images))
-        return self(images), None
+        return self(images), None, None
 
     @property
     def step_name(self) -> str:
