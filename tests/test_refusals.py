@@ -6,7 +6,7 @@ import lightning as L
 import pytest
 import torch
 
-from helpers.running import QUICK, refused, run_cli, run_main
+from helpers.running import QUICK, TINY_ARGS, refused, run_cli, run_main
 from helpers.tiny_mnist import make_tiny_mnist, write_idx
 from lstm_mnist.errors import UserInputError
 
@@ -176,3 +176,20 @@ def test_diverging_run_stops_and_keeps_its_checkpoints(tiny_data, tmp_path):
         state = torch.load(path, weights_only=True)
         assert state["global_step"] == 50
         assert all(torch.isfinite(t).all() for t in state["state_dict"].values() if t.is_floating_point())
+
+
+@pytest.mark.parametrize("subcommand", ["validate", "test", "predict"])
+def test_no_checkpoint_is_refused_unless_an_untrained_network_is_asked_for(subcommand, tiny_data, tmp_path):
+    """An untrained network answers by chance (test/acc 0.09): without ``--ckpt_path`` a run is
+    refused with one line, unless ``--untrained true`` asks for that network on purpose."""
+    refused(
+        subcommand,
+        *TINY_ARGS,
+        root=tmp_path / "refused",
+        data_dir=tiny_data,
+        expect=f"error: {subcommand} needs a trained model: --ckpt_path PATH",
+    )
+    assert not list((tmp_path / "refused").rglob("events.out.*"))
+    run_main(subcommand, *TINY_ARGS, "--untrained", "true", root=tmp_path / "asked", data_dir=tiny_data)
+    written = {"validate": "events.out.*", "test": "events.out.*", "predict": "predictions.csv"}[subcommand]
+    assert list((tmp_path / "asked").rglob(written))

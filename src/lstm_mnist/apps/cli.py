@@ -42,6 +42,7 @@ from lstm_mnist.training.trackers import (
 )
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
+SCORING = ("validate", "test", "predict")  # what answers with a model: never an untrained one unasked
 DESCRIPTION = (
     "An LSTM that reads MNIST digits as sequences: train it (fit), score it (validate, test), use it (predict)."
 )
@@ -70,6 +71,13 @@ class LSTMMNISTCLI(LightningCLI):
     def add_arguments_to_parser(self, parser) -> None:
         # A configurable callback: --pictures.every_n_validations N
         parser.add_lightning_class_args(TensorBoardPictures, "pictures")
+        parser.add_argument(
+            "--untrained",
+            type=bool,
+            default=False,
+            help="validate, test or predict without --ckpt_path: a network that has learned nothing, on purpose "
+            "(its answers are chance); without this flag such a run is refused",
+        )
 
     def parse_arguments(self, parser, args) -> None:
         """Parse the command line with the short spellings spelled out (config_spellings.py), then
@@ -80,6 +88,12 @@ class LSTMMNISTCLI(LightningCLI):
         self.checkpoint = None
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if subcommand in SCORING and not ckpt_path and not self.config[subcommand].get("untrained"):
+            raise UserInputError(
+                f"{subcommand} needs a trained model: --ckpt_path PATH (a checkpoint that fit wrote, e.g. "
+                f"lightning_logs/version_0/checkpoints/last.ckpt); --untrained true {subcommand}s an untrained "
+                "network on purpose"
+            )
         if not ckpt_path or ckpt_path in ("best", "last", "hpc", "registry"):
             return
         self.checkpoint = read_checkpoint(ckpt_path)
