@@ -14,7 +14,6 @@ from helpers.running import QUICK, refused, run_main
 from helpers.system_packages import needs_debian_packages
 from lstm_mnist.data.font_digits import FontDigits
 from lstm_mnist.data.font_sources import (
-    FONTS_EXTRA,
     HELD_OUT_PACKAGES,
     MATPLOTLIB_FILES,
     TRAINING_FONTS,
@@ -42,7 +41,6 @@ def test_the_training_fonts_are_what_pip_installs():
     assert not missing and len(files) == len(set(files)) >= len(ALL_TRAINING_FONTS)
     assert family_names(files) == set(ALL_TRAINING_FONTS)
     assert training_font_files(("No Such Family",)) == ([], ["fontpkg-no-such-family"])
-    assert FONTS_EXTRA == "pip install -e '.[fonts]'"
 
 
 def test_training_and_held_out_fonts_do_not_meet():
