@@ -119,10 +119,14 @@ def test_fit_keeps_best_and_last_checkpoints_and_the_config(fitted):
     assert checkpoint["global_step"] == 100
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     # the optimizer that trained is the one the config describes
-    assert checkpoint["optimizer_states"][0]["param_groups"][0]["betas"][1] == config["model"]["beta2"] == 0.95
+    assert (
+        checkpoint["optimizer_states"][0]["param_groups"][0]["betas"][1]
+        == config["model"]["init_args"]["beta2"]
+        == 0.95
+    )
     # no --config given: the packaged default.yaml applied, the flags on top of it
-    assert config["model"]["schedule"] == "one_cycle" and config["trainer"]["gradient_clip_val"] == 1.0
-    assert config["data"]["batch_size"] == 5
+    assert config["model"]["init_args"]["schedule"] == "one_cycle" and config["trainer"]["gradient_clip_val"] == 1.0
+    assert config["data"]["init_args"]["batch_size"] == 5
     assert config["trainer"]["val_check_interval"] == 50 and config["trainer"]["check_val_every_n_epoch"] is None
     # and the callbacks that ran are in it, so that the run's config.yaml reruns it exactly
     assert [callback["class_path"].rsplit(".", 1)[1] for callback in config["trainer"]["callbacks"]] == [
@@ -235,7 +239,7 @@ def test_runs_in_one_process_do_not_share_their_settings(tiny_data, tmp_path):
     second = yaml.safe_load(run_main("fit", "--print_config").out)
     assert first["trainer"]["callbacks"][-1]["class_path"] == "lightning.pytorch.callbacks.EarlyStopping"
     assert len(second["trainer"]["callbacks"]) == len(first["trainer"]["callbacks"]) - 1
-    assert [run["model"]["net"]["init_args"]["hidden_size"] for run in (first, second)] == [7, 64]
+    assert [run["model"]["init_args"]["net"]["init_args"]["hidden_size"] for run in (first, second)] == [7, 64]
     for hidden in (7, 9):
         run_main("fit", *QUICK, "--model.hidden_size", str(hidden), root=tmp_path / str(hidden), data_dir=tiny_data)
         last = only((tmp_path / str(hidden)).rglob("last.ckpt"))

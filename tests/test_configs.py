@@ -43,6 +43,14 @@ def as_written(path) -> dict:
     return merged(as_written(path.parent / base), written) if base else written
 
 
+def unwrapped(part: dict) -> dict:
+    """A task's or data's settings as a config may give them: flat, or under ``init_args`` beside
+    the ``class_path`` (the class kept as a key)."""
+    if "init_args" not in part:
+        return dict(part)
+    return {"class_path": part["class_path"], **part["init_args"]}
+
+
 def merged(under: dict, over: dict) -> dict:
     result = dict(under)
     for key, value in over.items():
@@ -56,14 +64,17 @@ def merged(under: dict, over: dict) -> dict:
 def test_every_config_parses_and_builds_what_it_says(path, tmp_path):
     cli = make_cli(["--config", str(path), *ON_THIS_MACHINE, "--trainer.default_root_dir", str(tmp_path)], run=False)
     written = as_written(path)
-    for name, value in written.get("model", {}).items():
+    task, data = (unwrapped(written.get(part, {})) for part in ("model", "data"))
+    assert type(cli.model).__name__ == task.pop("class_path", "LitLSTMClassifier").rpartition(".")[2]
+    assert type(cli.datamodule).__name__ == data.pop("class_path", "MNISTDataModule").rpartition(".")[2]
+    for name, value in task.items():
         if name == "net":  # the settings the config gives the network (and its class, where it names one)
             assert cli.model.hparams["net"]["class_path"] == value.get("class_path", DEFAULT_NETWORK)
             for setting, given in value.get("init_args", {}).items():
                 assert cli.model.net.settings[setting] == given, setting
         else:
             assert cli.model.hparams[name] == value, name
-    for name, value in written.get("data", {}).items():
+    for name, value in data.items():
         built = getattr(cli.datamodule, name)
         if dataclasses.is_dataclass(built):  # a block of settings (augmentation, font_digits): each one given
             for setting, given in value.items():
@@ -90,11 +101,14 @@ def test_every_config_parses_and_builds_what_it_says(path, tmp_path):
 
 def test_seed_config_is_the_reference_recipe():
     config = yaml.safe_load(run_main("fit", "--config", str(ROOT / "configs" / "seed.yaml"), "--print_config").out)
-    assert config["model"]["lr"] == 0.001 and config["model"]["schedule"] == "constant"
-    assert config["model"]["beta2"] == 0.999  # PyTorch's Adam as the tutorial used it
-    assert config["model"]["net"]["init_args"]["hidden_size"] == 64 and config["model"]["normalize_input"] is False
+    assert config["model"]["init_args"]["lr"] == 0.001 and config["model"]["init_args"]["schedule"] == "constant"
+    assert config["model"]["init_args"]["beta2"] == 0.999  # PyTorch's Adam as the tutorial used it
+    assert (
+        config["model"]["init_args"]["net"]["init_args"]["hidden_size"] == 64
+        and config["model"]["init_args"]["normalize_input"] is False
+    )
     assert config["trainer"]["gradient_clip_val"] is None and config["trainer"]["max_epochs"] == 3
-    assert config["data"]["batch_size"] == 50 and config["data"]["val_size"] == 1000
+    assert config["data"]["init_args"]["batch_size"] == 50 and config["data"]["init_args"]["val_size"] == 1000
 
 
 def test_the_default_callbacks_are_in_the_printed_config():
@@ -110,10 +124,13 @@ def test_the_default_callbacks_are_in_the_printed_config():
 
 @pytest.mark.parametrize("group", ["model", "data"])
 def test_every_model_and_data_flag_has_a_line_of_help(group):
-    """Each ``--model.X`` / ``--data.X`` in ``fit --help`` (and each of the network's settings in
-    ``fit --model.net.help``) is followed by its own text, not only by the type and default
-    jsonargparse adds."""
-    text = run_main("fit", "--help").out
+    """Each ``--model.X`` / ``--data.X`` in ``fit --model.help LitLSTMClassifier`` and ``fit
+    --data.help MNISTDataModule`` (and each of the network's settings in ``fit --model.net.help``)
+    is followed by its own text, not only by the type and default jsonargparse adds; ``fit --help``
+    says where to look."""
+    assert f"fit --{group}.help" in " ".join(run_main("fit", "--help").out.split())
+    task = {"model": "LitLSTMClassifier", "data": "MNISTDataModule"}[group]
+    text = run_main("fit", f"--{group}.help", task).out
     if group == "model":
         text += run_main("fit", "--model.net.help", "RecurrentClassifier").out
     entries = re.findall(rf"^  (--{group}\.[\w.]+)[^\n]*?(?:  +|\n +)(.*?)(?=\n  --|\n\n)", text, flags=re.M | re.S)

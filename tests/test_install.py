@@ -79,7 +79,7 @@ def test_an_installed_command_runs_the_same_recipe_and_prints_summaries_and_bar_
     written = (run_dir / "config.yaml").read_text()
     config = yaml.safe_load(written)
     assert config["trainer"]["max_epochs"] == 1 and config["trainer"]["gradient_clip_val"] == 1.0
-    assert config["model"]["lr"] == 0.005 and config["model"]["schedule"] == "one_cycle"
+    assert config["model"]["init_args"]["lr"] == 0.005 and config["model"]["init_args"]["schedule"] == "one_cycle"
     assert len(config["trainer"]["callbacks"]) == 6
     # everything the same as this checkout (editable) makes of the same command
     assert find_spec("lstm_mnist").origin == str(ROOT / "src" / "lstm_mnist" / "__init__.py")

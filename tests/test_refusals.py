@@ -54,7 +54,7 @@ def test_labels_that_do_not_match_the_images(tmp_path):
 @pytest.mark.parametrize(
     "flag, expect",
     [
-        (["--model.hiden_size", "3"], "unrecognized arguments: --model.hiden_size"),
+        (["--model.hiden_size", "3"], "Option 'hiden_size' is not accepted"),
         (["--model.hidden_size", "many"], "Got value: many"),
     ],
     ids=["unknown-key", "wrong-type"],

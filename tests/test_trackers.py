@@ -106,6 +106,7 @@ def test_mlflow_csv_and_wandb_at_once_each_hold_the_run_and_go_on_with_it_resume
         assert same_points(history, points), (tag, history, points)
     assert {"train/loss", "val/acc", "val/acc_best", "test/acc", "test/acc_last", "lr-Adam"} <= run.data.metrics.keys()
     assert RUN_SETTINGS.items() <= run.data.params.items()
+    assert not [name for name in run.data.params if name.startswith("_")]  # no internals of the CLI
     pictures = {artifact.path for artifact in client.list_artifacts(mlflow_run, "val/confusion_matrix")}
     assert pictures == {"val/confusion_matrix/step_000010.png", "val/confusion_matrix/step_000020.png"}
     assert Path(client.download_artifacts(mlflow_run, "config.yaml", str(tmp_path))).read_text() == config_yaml
@@ -119,6 +120,7 @@ def test_mlflow_csv_and_wandb_at_once_each_hold_the_run_and_go_on_with_it_resume
         assert same_points(logged, points), (tag, logged, points)
     hparams = (run_folder / "hparams.yaml").read_text()
     assert all(re.search(rf"^{re.escape(name)}: ", hparams, flags=re.M) for name in RUN_SETTINGS), hparams
+    assert not re.search(r"^_", hparams, flags=re.M), hparams
     # nothing of its own where the config's save_dir (.) points, the checkout
     assert sorted((ROOT / "lightning_logs").rglob("*")) == checkout_runs
 

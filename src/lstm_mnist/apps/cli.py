@@ -14,6 +14,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+import lightning as L
 import torch
 import yaml
 from jsonargparse import Namespace
@@ -21,9 +22,10 @@ from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lstm_mnist.apps.config_spellings import spelled_out
+from lstm_mnist.apps.own_defaults import with_own_defaults
 from lstm_mnist.apps.program import program
 from lstm_mnist.apps.quiet import no_restoring_messages, quiet_predicting
-from lstm_mnist.data.mnist import MNISTDataModule, trained_on
+from lstm_mnist.data.mnist import trained_on
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.storage.atomic import AtomicSaveConfig
 from lstm_mnist.storage.checkpoint_reader import architecture_differences, network_class, read_checkpoint
@@ -43,8 +45,13 @@ from lstm_mnist.training.trackers import (
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 SCORING = ("validate", "test", "predict")  # what answers with a model: never an untrained one unasked
+SETTINGS = (
+    "The settings of the task, the data and the network: fit --model.help LitLSTMClassifier, "
+    "fit --data.help MNISTDataModule, fit --model.net.help RecurrentClassifier."
+)
 DESCRIPTION = (
-    "An LSTM that reads MNIST digits as sequences: train it (fit), score it (validate, test), use it (predict)."
+    "An LSTM that reads MNIST digits as sequences: train it (fit), score it (validate, test), use it (predict). "
+    + SETTINGS
 )
 
 
@@ -84,7 +91,7 @@ class LSTMMNISTCLI(LightningCLI):
         check ``--ckpt_path`` before Lightning opens it: it must be a checkpoint of this project,
         and ``fit`` must resume it under the architecture it was trained with."""
         args = spelled_out(sys.argv[1:] if args is None else list(args), network_shorthand())
-        self.config = parser.parse_args(args)
+        self.config = parser.parse_args(with_own_defaults(parser, args, default_classes(), SUBCOMMANDS))
         self.checkpoint = None
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
@@ -97,7 +104,9 @@ class LSTMMNISTCLI(LightningCLI):
         if not ckpt_path or ckpt_path in ("best", "last", "hpc", "registry"):
             return
         self.checkpoint = read_checkpoint(ckpt_path)
-        net_config = self.config[subcommand].model.net
+        net_config = self.config[subcommand].model.init_args.get("net")
+        if net_config is None or "net" not in self.checkpoint["hyper_parameters"]:
+            return  # a task without a network part: nothing to compare
         net_config = net_config.as_dict() if isinstance(net_config, Namespace) else net_config
         differences = architecture_differences(self.checkpoint, net_config)
         if subcommand == "fit" and differences:
@@ -116,8 +125,12 @@ class LSTMMNISTCLI(LightningCLI):
         version wrote it."""
         if self.checkpoint is None:
             return
-        hparams = {k: v for k, v in self.checkpoint["hyper_parameters"].items() if not k.startswith("_")}
-        self.config = self.parser.parse_object({self.config.subcommand: {"model": hparams}}, self.config)
+        stored = self.checkpoint["hyper_parameters"]
+        hparams = {k: v for k, v in stored.items() if not k.startswith("_")}
+        # Lightning records the task's class as `_class_path` (since the CLI took any task); a
+        # checkpoint from before names none, and was written by the default task.
+        task = {"class_path": task_class_path(stored.get("_class_path"), self.config.subcommand), "init_args": hparams}
+        self.config = self.parser.parse_object({self.config.subcommand: {"model": task}}, self.config)
 
     @property
     def run_config(self):
@@ -211,7 +224,8 @@ class LSTMMNISTCLI(LightningCLI):
         if kwargs.get("return_predictions") is None:
             kwargs["return_predictions"] = False
         if self.checkpoint is not None:
-            print(f"model: {self.model.description}, trained on {trained_on(self.checkpoint)}", file=sys.stderr)
+            description = getattr(self.model, "description", type(self.model).__name__)
+            print(f"model: {description}, trained on {trained_on(self.checkpoint)}", file=sys.stderr)
         with quiet_predicting():
             self.trainer.predict(**kwargs)
 
@@ -251,11 +265,35 @@ def default_callbacks() -> list[Namespace]:
     return [Namespace(class_path=c["class_path"], init_args=Namespace(**c.get("init_args", {}))) for c in listed]
 
 
+def default_classes() -> dict[str, str]:
+    """The classes the default config names for the task, the data and the network."""
+    config = yaml.safe_load(default_config().read_text())
+    return {
+        "model": config["model"]["class_path"],
+        "data": config["data"]["class_path"],
+        "model.init_args.net": config["model"]["init_args"]["net"]["class_path"],
+    }
+
+
 def network_shorthand() -> set[str]:
     """The network settings that may be given directly under ``model`` (``--model.hidden_size``):
     those of the network the default config names, which are not the recipe's own."""
-    default_net = network_class(yaml.safe_load(default_config().read_text())["model"]["net"]["class_path"])
+    default_net = network_class(default_classes()["model.init_args.net"])
     return set(inspect.signature(default_net).parameters) - set(inspect.signature(LitLSTMClassifier).parameters)
+
+
+def task_class_path(stored: str | None, subcommand: str) -> str:
+    """The task a checkpoint names (``_class_path``), when it is one of this package's or already
+    imported, else the default config's: a checkpoint cannot make us import a module of its choosing."""
+    if not stored:
+        return default_classes()["model"]
+    module_name = stored.rpartition(".")[0]
+    if module_name.startswith("lstm_mnist.") or module_name in sys.modules:
+        return stored
+    raise UserInputError(
+        f"--ckpt_path names the task {stored}, which is neither in lstm_mnist nor imported: {subcommand} it with "
+        "the module imported (a program of your own that calls lstm_mnist.apps.cli.main)"
+    )
 
 
 def make_cli(args: list[str] | None = None, run: bool = True, callbacks: list | None = None) -> LSTMMNISTCLI:
@@ -266,10 +304,18 @@ def make_cli(args: list[str] | None = None, run: bool = True, callbacks: list | 
     with resources.as_file(default_config()) as path:
         defaults = {"default_config_files": [str(path)]}
         return LSTMMNISTCLI(
-            LitLSTMClassifier,
-            MNISTDataModule,
-            parser_kwargs={"description": DESCRIPTION, **{name: defaults for name in SUBCOMMANDS}} if run else defaults,
+            L.LightningModule,
+            L.LightningDataModule,
+            parser_kwargs={
+                "description": DESCRIPTION,
+                **{name: {**defaults, "description": SETTINGS} for name in SUBCOMMANDS},
+            }
+            if run
+            else defaults,
             auto_configure_optimizers=False,
+            # Any task and any data (--model CLASS, --data CLASS); default.yaml names today's.
+            subclass_mode_model=True,
+            subclass_mode_data=True,
             save_config_callback=AtomicSaveConfig,
             trainer_defaults={"callbacks": [HparamsEntry(), TrackerRuns(), *(callbacks or [])]},
             run=run,

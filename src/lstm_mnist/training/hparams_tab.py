@@ -36,13 +36,20 @@ def run_hyperparameters(config) -> dict[str, int | float | str | bool]:
     Trainer's as ``data.NAME`` and ``trainer.NAME``, nested settings as ``data.augmentation.NAME``,
     and ``seed``."""
     as_dict = config.as_dict() if hasattr(config, "as_dict") else dict(config)
-    entries = tab_entries(as_dict.get("model") or {})
-    entries.update(flattened("data", as_dict.get("data") or {}, skip=DATA_PLACES))
+    entries = tab_entries(settings_of(as_dict.get("model")))
+    entries.update(flattened("data", settings_of(as_dict.get("data")), skip=DATA_PLACES))
     trainer = as_dict.get("trainer") or {}
     entries.update({f"trainer.{name}": trainer[name] for name in TRAINER_SETTINGS if trainer.get(name) is not None})
     if as_dict.get("seed_everything") is not None:
         entries["seed"] = as_dict["seed_everything"]
     return {key: value for key, value in entries.items() if isinstance(value, (int, float, str, bool))}
+
+
+def settings_of(part) -> dict:
+    """The settings of the task or the data as a config holds them (``init_args`` beside its
+    ``class_path``, or directly)."""
+    part = part or {}
+    return part.get("init_args", {}) if "class_path" in part else part
 
 
 def flattened(prefix: str, settings: dict, skip=frozenset()) -> dict:

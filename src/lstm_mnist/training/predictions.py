@@ -40,35 +40,53 @@ class PredictionWriter(BasePredictionWriter):
 
     def on_predict_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
-        self._labelled = trainer.datamodule.predict_has_labels
+        # Known before the first batch for the project's data; for a DataModule of a user's own,
+        # told by its first batch (images alone, or images and labels).
+        self._labelled = getattr(trainer.datamodule, "predict_has_labels", None)
         self._confusion = torch.zeros(MNIST.classes, MNIST.classes, dtype=torch.long)
         self._shown: list[list] = []
         self._rows = 0
         if trainer.is_global_zero:
             self._file = AtomicFile(f"{self._log_dir}/predictions.csv")
-            self._write_rows([COLUMNS + (LABEL_COLUMNS if self._labelled else [])])
+            if self._labelled is not None:
+                self._write_header()
+
+    def _write_header(self) -> None:
+        self._write_rows([COLUMNS + (LABEL_COLUMNS if self._labelled else [])])
 
     def write_on_batch_end(self, trainer, pl_module, prediction, batch_indices, batch, batch_idx, dataloader_idx=0):
         if self._file is None:
             return
-        names = trainer.datamodule.predict_names
-        _, labels, positions = batch
+        names, labels, positions = self._described(trainer.datamodule, batch, len(prediction["prediction"]))
+        if self._labelled is None:
+            self._labelled = labels is not None
+            self._write_header()
         top_probability, top_digit = prediction["probabilities"].float().cpu().topk(3, dim=1)
-        labels, positions = labels.cpu(), positions.cpu()
         rows = []
         for index in range(len(positions)):
-            row = [names[int(positions[index])]]
+            row = [names[int(positions[index])] if names is not None else f"image {int(positions[index])}"]
             for rank in range(3):
                 row += [int(top_digit[index, rank]), f"{float(top_probability[index, rank]):.4f}"]
             if self._labelled:
                 label = int(labels[index])
                 row += [label, int(label == row[1])] if label >= 0 else ["", ""]
             rows.append(row)
-        known = labels >= 0
-        self._confusion += confusion_matrix(labels[known], top_digit[known, 0])
+        if labels is not None:
+            known = labels >= 0
+            self._confusion += confusion_matrix(labels[known], top_digit[known, 0])
         self._shown += rows[: TABLE_ROWS - len(self._shown)]
         self._rows += len(rows)
         self._write_rows(rows)
+
+    def _described(self, datamodule, batch, size: int):
+        """``(names or None, labels or None, positions)`` of a batch: the project's data gives
+        ``(images, labels, positions in predict_names)`` (a label of -1 unknown); a user's own may
+        give images alone or ``(images, labels)``, and its pictures are numbered as they come."""
+        names = getattr(datamodule, "predict_names", None)
+        parts = list(batch) if isinstance(batch, (tuple, list)) else [batch]
+        labels = parts[1].cpu() if len(parts) > 1 else None
+        positions = parts[2].cpu() if len(parts) > 2 else torch.arange(self._rows, self._rows + size)
+        return (names if len(parts) > 2 else None), labels, positions
 
     def _write_rows(self, rows: list[list]) -> None:
         text = io.StringIO(newline="")
