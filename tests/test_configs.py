@@ -133,7 +133,8 @@ def test_every_model_and_data_flag_has_a_line_of_help(group):
     text = run_main("fit", f"--{group}.help", task).out
     if group == "model":
         text += run_main("fit", "--model.net.help", "RecurrentClassifier").out
-    entries = re.findall(rf"^  (--{group}\.[\w.]+)[^\n]*?(?:  +|\n +)(.*?)(?=\n  --|\n\n)", text, flags=re.M | re.S)
+    names = "(?:model|net)" if group == "model" else group  # the network's help names its settings --net.X
+    entries = re.findall(rf"^  (--{names}\.[\w.]+)[^\n]*?(?:  +|\n +)(.*?)(?=\n  --|\n\n)", text, flags=re.M | re.S)
     assert len(entries) >= 10, text[:2000]
     for flag, help_text in entries:
         own_words = re.sub(r"\(type: .*?default: .*?\)$", "", " ".join(help_text.split())).strip()

@@ -83,7 +83,7 @@ def test_a_wrong_kind_is_refused(tiny_data, tmp_path):
         *("fit", *QUICK, "--data.font_digits.per_digit", "0"),
         data_dir=tiny_data,
         root=tmp_path,
-        expect="error: --data.font_digits.per_digit must be at least 1, got 0",
+        expect="error: FontDigits: per_digit must be at least 1, got 0",
     )
 
 

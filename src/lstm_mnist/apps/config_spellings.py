@@ -8,8 +8,8 @@ it parses them:
 - **``builds_on: FILE``** at the top of a config file: FILE (relative to this one) is read first,
   then this one, which lists only what differs (``pmnist.yaml`` builds on ``smnist.yaml``).
 - **the class paths of runs written before the package was grouped by concern**
-  (``lstm_mnist.checkpoints.BestCheckpoint``, ...), so that an earlier run's ``config.yaml``
-  still resumes it, as the message of an interrupted run says.
+  (``lstm_mnist.checkpoints.BestCheckpoint``, ...; storage/earlier_forms.py), so that an earlier
+  run's ``config.yaml`` still resumes it, as the message of an interrupted run says.
 
 A config file that uses neither reaches LightningCLI as its path, untouched.
 """
@@ -19,17 +19,9 @@ from pathlib import Path
 import yaml
 
 from lstm_mnist.errors import UserInputError
+from lstm_mnist.storage.earlier_forms import with_moved_classes
 
 BUILDS_ON = "builds_on"
-# Where the classes a run's config.yaml names lived before the package was grouped by concern.
-MOVED_CLASSES = {
-    "lstm_mnist.checkpoints.BestCheckpoint": "lstm_mnist.training.kept_checkpoints.BestCheckpoint",
-    "lstm_mnist.checkpoints.LatestCheckpoint": "lstm_mnist.training.kept_checkpoints.LatestCheckpoint",
-    "lstm_mnist.checkpoints.InterruptCheckpoint": "lstm_mnist.training.interrupt.InterruptCheckpoint",
-    "lstm_mnist.predictions.PredictionWriter": "lstm_mnist.training.predictions.PredictionWriter",
-    "lstm_mnist.atomic.AtomicCheckpointIO": "lstm_mnist.storage.atomic.AtomicCheckpointIO",
-    "lstm_mnist.run_folders.ExclusiveTensorBoardLogger": "lstm_mnist.storage.run_folders.ExclusiveTensorBoardLogger",
-}
 
 
 def spelled_out(args: list[str], shorthand: set[str]) -> list[str]:
@@ -87,15 +79,3 @@ def config_arguments(path: str, shorthand: set[str], seen: tuple[Path, ...]) -> 
         net.setdefault("init_args", {}).update({name: model.pop(name) for name in flat})
         model["net"] = net
     return [*before, "--config", yaml.safe_dump(content, sort_keys=False)]
-
-
-def with_moved_classes(value):
-    """``value`` (a config's content) with every ``class_path`` of ``MOVED_CLASSES`` named as today."""
-    if isinstance(value, dict):
-        return {
-            key: MOVED_CLASSES.get(item, item) if key == "class_path" else with_moved_classes(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [with_moved_classes(item) for item in value]
-    return value

@@ -17,6 +17,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from torch import Tensor
 
+from lstm_mnist.data.digit_source import DigitSource
 from lstm_mnist.data.font_sources import FONTS_EXTRA, TRAINING_FONTS, training_font_files
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.data.user_images import picture_to_mnist
@@ -67,7 +68,7 @@ def photographed_digits(files: list[Path], per_digit: int, seed: int) -> tuple[T
 
 
 @dataclass
-class FontDigits:
+class FontDigits(DigitSource):
     """Training images added to MNIST's: every digit photographed in every font of the training
     fonts (``TRAINING_FONTS``; the held-out ones stay for the benchmark).
 
@@ -85,16 +86,18 @@ class FontDigits:
         """A ``UserInputError`` naming the flag of a setting that cannot be (called by the DataModule)."""
         unknown = sorted(set(self.kinds) - set(TRAINING_FONTS))
         if unknown:
-            raise UserInputError(
-                f"--data.font_digits.kinds: {', '.join(unknown)} is not one of {', '.join(TRAINING_FONTS)}"
-            )
+            raise UserInputError(f"FontDigits: kinds: {', '.join(unknown)} is not one of {', '.join(TRAINING_FONTS)}")
         if self.per_digit < 1:
-            raise UserInputError(f"--data.font_digits.per_digit must be at least 1, got {self.per_digit}")
+            raise UserInputError(f"FontDigits: per_digit must be at least 1, got {self.per_digit}")
 
     def images(self) -> tuple[Tensor, Tensor]:
         """``(images, labels)``, or a ``UserInputError`` naming the pip packages to install."""
         self.check()
         files, missing = training_font_files(tuple(family for kind in self.kinds for family in TRAINING_FONTS[kind]))
         if missing:
-            raise UserInputError(f"--data.font_digits needs the fonts of {', '.join(missing)}: {FONTS_EXTRA}")
+            raise UserInputError(f"FontDigits needs the fonts of {', '.join(missing)}: {FONTS_EXTRA}")
         return photographed_digits(files, self.per_digit, self.seed)
+
+    def description(self) -> str:
+        kinds = "/".join(self.kinds)
+        return f"digits set in fonts (each digit photographed {self.per_digit}x in each {kinds} training font)"

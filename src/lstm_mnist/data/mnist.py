@@ -14,6 +14,7 @@ from torchvision.datasets import MNIST as TorchvisionMNIST
 
 from lstm_mnist.data.augmentation import Augmentation
 from lstm_mnist.data.batches import TensorBatches
+from lstm_mnist.data.digit_source import DigitSource
 from lstm_mnist.data.font_digits import FontDigits
 from lstm_mnist.data.idx_files import (
     DATA_DIR_VARIABLE,
@@ -52,9 +53,14 @@ class MNISTDataModule(L.LightningDataModule):
         augmentation: vary each training batch (turned, slanted, scaled, moved, thicker strokes;
             data/augmentation.py) so that the model reads digits written unlike MNIST's; unset,
             none. Validation, test and predict always see the images as they are.
-        font_digits: add digits set in fonts and photographed to the training images
-            (data/font_digits.py: the fonts of Debian packages kept apart from those the external
-            benchmark scores on); unset, none. Made when training starts, in seconds.
+        sources: more labelled digits for training, each a source listed by ``class_path`` and
+            ``init_args`` (data/digit_source.py): ``lstm_mnist.data.font_digits.FontDigits`` (digits
+            set in fonts and photographed), ``lstm_mnist.data.labelled_folder.LabelledFolder`` (a
+            folder of your own pictures and their labels), or a class of your own. Validation and
+            test stay MNIST's. Made when training starts.
+        font_digits: the short spelling of a ``FontDigits`` source (``--data.font_digits.per_digit
+            30``): digits set in the training fonts (pip's; the external benchmark scores on
+            Debian's) and photographed; unset, none.
     """
 
     def __init__(
@@ -71,6 +77,7 @@ class MNISTDataModule(L.LightningDataModule):
         predict_path: str | None = None,
         labels: str | None = None,
         augmentation: Augmentation | None = None,
+        sources: list[DigitSource] | None = None,
         font_digits: FontDigits | None = None,
     ) -> None:
         super().__init__()
@@ -93,9 +100,10 @@ class MNISTDataModule(L.LightningDataModule):
         if augmentation is not None:
             augmentation.check()
         self.augmentation = augmentation
-        if font_digits is not None:
-            font_digits.check()
         self.font_digits = font_digits
+        self.sources = [*(sources or []), *([font_digits] if font_digits is not None else [])]
+        for source in self.sources:
+            source.check()
         self._augmentation_draws = augmentation.generator() if augmentation else None
         self.splits: dict[str, tuple[Tensor, ...]] = {}
         # What predict classifies: a name for each image (its batches carry positions in this list,
@@ -153,13 +161,8 @@ class MNISTDataModule(L.LightningDataModule):
             order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.split_seed))
             val_index, train_index = order[: self.val_size], order[self.val_size :]
             images = to_float(images)
-            self.splits["train"] = (images[train_index], labels[train_index])
-            if self.font_digits is not None:
-                printed, digits = self.font_digits.images()
-                self.splits["train"] = (
-                    torch.cat([images[train_index], printed]),
-                    torch.cat([labels[train_index], digits]),
-                )
+            parts = [(images[train_index], labels[train_index]), *(source.images() for source in self.sources)]
+            self.splits["train"] = (torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]))
             self.splits["val"] = (images[val_index], labels[val_index])
         if stage in (None, "test", "predict") and "test" not in self.splits:
             images, labels = read_idx_pair(folder / TEST_FILES[0], folder / TEST_FILES[1])
@@ -224,7 +227,7 @@ class MNISTDataModule(L.LightningDataModule):
         # What the model learned from, for predict and the demo page to say (``trained_on``).
         state["trained_on"] = {
             "augmentation": asdict(self.augmentation) if self.augmentation else None,
-            "font_digits": asdict(self.font_digits) if self.font_digits else None,
+            "sources": [source.description() for source in self.sources],
         }
         return state
 
@@ -248,16 +251,10 @@ class MNISTDataModule(L.LightningDataModule):
 
 def trained_on(checkpoint: dict) -> str:
     """What a checkpoint's model learned from, in words, from the part of the checkpoint that holds
-    this DataModule's ``state_dict`` (Lightning files it under the class's name; runs from before it
-    was recorded trained on MNIST alone, as they then could)."""
+    this DataModule's ``state_dict`` (Lightning files it under the class's name), as
+    ``storage/checkpoint_reader.read_checkpoint`` gives it (earlier forms brought to today's)."""
     recorded = (checkpoint.get(MNISTDataModule.__qualname__) or {}).get("trained_on") or {}
-    words = "MNIST"
-    if recorded.get("font_digits"):
-        fonts = recorded["font_digits"]
-        kinds = "/".join(fonts["kinds"])
-        words += (
-            f" and digits set in fonts (each digit photographed {fonts['per_digit']}x in each {kinds} training font)"
-        )
+    words = " and ".join(["MNIST", *recorded.get("sources", [])])
     if recorded.get("augmentation"):
         varied = recorded["augmentation"]
         low, high = varied["scale"]

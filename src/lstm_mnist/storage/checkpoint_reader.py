@@ -12,15 +12,15 @@ import torch
 
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.nets.network import Network
-from lstm_mnist.storage.earlier_checkpoints import current_hyper_parameters
+from lstm_mnist.storage.earlier_forms import DATA_STATE, current_hyper_parameters, current_trained_on
 
 # Networks a checkpoint may name without having been imported first: the project's own.
 NETWORK_PACKAGE = "lstm_mnist.nets."
 
 
 def read_checkpoint(path: str | Path, map_location=None) -> dict:
-    """Load a checkpoint the safe way and check that it is one of this project's; its hyperparameters
-    in today's form (``net`` as ``class_path`` and ``init_args``) even when an earlier version wrote it.
+    """Load a checkpoint the safe way and check that it is one of this project's; what an earlier
+    version wrote in it brought to today's form (storage/earlier_forms.py).
 
     ``torch.load(weights_only=True)`` unpickles only tensors and plain values, so a crafted file
     cannot run code. Whether the weights fit the hyperparameters is checked where the model is
@@ -47,6 +47,9 @@ def read_checkpoint(path: str | Path, map_location=None) -> dict:
     if not isinstance(checkpoint, dict) or not {"state_dict", "hyper_parameters"} <= checkpoint.keys():
         raise UserInputError(f"{path} is not a checkpoint of this project: it has no state_dict and hyper_parameters")
     checkpoint["hyper_parameters"] = current_hyper_parameters(checkpoint["hyper_parameters"], path)
+    data_state = checkpoint.get(DATA_STATE)
+    if isinstance(data_state, dict):
+        data_state["trained_on"] = current_trained_on(data_state.get("trained_on"))
     network_class(checkpoint["hyper_parameters"]["net"].get("class_path"), path)
     return checkpoint
 

@@ -153,7 +153,7 @@ class LitLSTMClassifier(L.LightningModule):
         """The model a checkpoint of this project holds, read safely (only tensors and plain values
         are unpickled, and the network must be one of ``lstm_mnist.nets`` or already imported), with
         ``overrides`` of its recipe's hyperparameters. Checkpoints from before the network was a
-        part load too (storage/earlier_checkpoints.py)."""
+        part load too (storage/earlier_forms.py)."""
         checkpoint = read_checkpoint(checkpoint_path, map_location=map_location)
         model = cls.from_checkpoint(checkpoint, checkpoint_path, strict=strict, **overrides)
         if isinstance(map_location, (str, torch.device)):

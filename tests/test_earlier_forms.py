@@ -13,6 +13,8 @@ import torch
 from helpers.reading import only, read_scalars
 from helpers.running import QUICK, call_main, run_main
 from lstm_mnist.apps.export import main as export_main
+from lstm_mnist.data.mnist import MNISTDataModule
+from lstm_mnist.storage.earlier_forms import DATA_STATE
 from lstm_mnist.training.recipe import LitLSTMClassifier
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -97,3 +99,20 @@ def test_its_runs_config_yaml_resumes_it_as_the_interrupted_message_says(tiny_da
     assert final["global_step"] == FIGURES["resumed_step"]
     for name, first_values in FIGURES["resumed_weights"].items():
         assert final["state_dict"][name].flatten()[:5].tolist() == pytest.approx(first_values, abs=1e-4), name
+
+
+def test_a_record_of_font_digits_from_before_the_sources_is_read_as_today(tiny_data, tmp_path):
+    """Checkpoints written before the data took any source recorded ``font_digits`` by its settings."""
+    run_main("fit", *QUICK, root=tmp_path / "run", data_dir=tiny_data)
+    last = only((tmp_path / "run").rglob("last.ckpt"))
+    checkpoint = torch.load(last, weights_only=True)
+    fonts = {"per_digit": 2, "kinds": ["printed"], "seed": 0}
+    checkpoint["MNISTDataModule"]["trained_on"] = {"augmentation": None, "font_digits": fonts}
+    earlier = tmp_path / "earlier.ckpt"
+    torch.save(checkpoint, earlier)
+    result = run_main("predict", "--ckpt_path", str(earlier), root=tmp_path / "predict", data_dir=tiny_data)
+    assert "trained on MNIST and digits set in fonts (each digit photographed 2x in each printed training font)" in (
+        result.err
+    )
+    assert LitLSTMClassifier.load_from_checkpoint(earlier).trained_on.startswith("MNIST and digits set in fonts")
+    assert DATA_STATE == MNISTDataModule.__qualname__ in checkpoint
