@@ -7,7 +7,6 @@ the recipe and the callbacks are in ``default.yaml``. Problems with the
 user's input end the run with one line on stderr and exit code 1.
 """
 
-import copy
 import inspect
 import sys
 import tempfile
@@ -21,19 +20,20 @@ from jsonargparse import Namespace
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from lstm_mnist.adapters.lightning import CheckpointOverConfig, ParsersBuiltOnce
 from lstm_mnist.apps.config_spellings import spelled_out
 from lstm_mnist.apps.own_defaults import with_own_defaults
 from lstm_mnist.apps.program import program
 from lstm_mnist.apps.quiet import no_restoring_messages, quiet_predicting
 from lstm_mnist.data.mnist import trained_on
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.storage.atomic import AtomicSaveConfig
 from lstm_mnist.storage.checkpoint_reader import architecture_differences, network_class, read_checkpoint
 from lstm_mnist.training.hparams_tab import HparamsEntry, run_hyperparameters
 from lstm_mnist.training.kept_checkpoints import BestCheckpoint, LatestCheckpoint
 from lstm_mnist.training.metric_names import TEST_ACC, TEST_ACC_LAST
 from lstm_mnist.training.pictures import TensorBoardPictures
 from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.saved_config import AtomicSaveConfig
 from lstm_mnist.training.trackers import (
     TrackerRuns,
     continue_tracker_runs,
@@ -55,25 +55,8 @@ DESCRIPTION = (
 )
 
 
-class LSTMMNISTCLI(LightningCLI):
+class LSTMMNISTCLI(ParsersBuiltOnce, CheckpointOverConfig, LightningCLI):
     best_score = None  # after fit: the best checkpoint's val/acc (a sweep's objective)
-    # The parsers built in this process, by what they were built from (``setup_parser``).
-    _built_parsers: dict = {}
-
-    def setup_parser(self, add_subcommands: bool, main_kwargs: dict, subparser_kwargs: dict) -> None:
-        """LightningCLI's parser, built once per process and copied for every run.
-
-        Building it reads the signature of every class it can instantiate: 0.09 s a run, paid by
-        every run of a process that runs many (a sweep's trials, a notebook, the tests: 137 runs,
-        13 s). A deep copy takes 5 ms and keeps each run's parser its own, as a new one would be."""
-        key = repr((type(self), self.model_class, self.datamodule_class, self.trainer_class, self.subclass_mode_model))
-        key += repr((self.subclass_mode_data, self.auto_configure_optimizers, add_subcommands, main_kwargs))
-        key += repr(subparser_kwargs)
-        if key not in self._built_parsers:
-            super().setup_parser(add_subcommands, main_kwargs, subparser_kwargs)
-            made = ("parser", "_subcommand_parsers", "_subcommand_method_arguments")  # what setup_parser sets
-            self._built_parsers[key] = {name: value for name, value in vars(self).items() if name in made}
-        vars(self).update(copy.deepcopy(self._built_parsers[key]))
 
     def add_arguments_to_parser(self, parser) -> None:
         # A configurable callback: --pictures.every_n_validations N
@@ -118,11 +101,10 @@ class LSTMMNISTCLI(LightningCLI):
         for name, stored, asked in differences:
             print(f"using the checkpoint's {name} = {stored} (config: {asked})", file=sys.stderr)
 
-    def _parse_ckpt_path(self) -> None:
-        """Lightning's step that puts the checkpoint's hyperparameters over the model's config (so
-        that test, predict and a resumed fit rebuild the model the checkpoint holds), from the
-        checkpoint as ``read_checkpoint`` gave it: checked, and in today's form when an earlier
-        version wrote it."""
+    def checkpoint_over_config(self) -> None:
+        """The checkpoint's hyperparameters over the model's config (so that test, predict and a
+        resumed fit rebuild the model the checkpoint holds), from the checkpoint as
+        ``read_checkpoint`` gave it: checked, and in today's form when an earlier version wrote it."""
         if self.checkpoint is None:
             return
         stored = self.checkpoint["hyper_parameters"]

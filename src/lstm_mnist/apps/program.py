@@ -4,6 +4,7 @@ mistakes into one line."""
 import contextlib
 import sys
 
+from lstm_mnist.adapters.tqdm import drawn_bars
 from lstm_mnist.apps.process import tune_process
 from lstm_mnist.errors import UserInputError, behind
 
@@ -29,8 +30,7 @@ def program():
 def end_progress_bars() -> None:
     """Close the progress bars a failed step left drawn (Lightning closes them only at the end of
     a loop), so that the error starts a line of its own instead of following the bar."""
-    tqdm = sys.modules.get("tqdm")  # none drawn if tqdm was never imported
-    bars = list(getattr(getattr(tqdm, "tqdm", None), "_instances", ()))
+    bars = drawn_bars()
     for bar in sorted(bars, key=lambda bar: -abs(getattr(bar, "pos", 0))):  # the nested ones, below, first
         with contextlib.suppress(Exception):
             bar.close()

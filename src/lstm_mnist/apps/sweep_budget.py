@@ -20,6 +20,7 @@ import threading
 import time
 import zlib
 
+from lstm_mnist.adapters.optuna import trial_id
 from lstm_mnist.errors import UserInputError
 
 # Every worker of every lstm-mnist sweep on one PostgreSQL server takes this advisory lock: one
@@ -119,7 +120,7 @@ class Budget:
                     trial = self.study.ask()
                     # beats from the start: a worker killed before its first beat would leave the trial running
                     # for good (Optuna names a trial to its storage by this id only)
-                    self.storage.record_heartbeat(trial._trial_id)
+                    self.storage.record_heartbeat(trial_id(trial))
                     trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
                     return trial
             elsewhere = self.running_elsewhere()
@@ -150,7 +151,7 @@ class Budget:
         def beat() -> None:
             while not stop.wait(self.heartbeat_interval):
                 try:
-                    self.storage.record_heartbeat(trial._trial_id)
+                    self.storage.record_heartbeat(trial_id(trial))
                 except Exception:  # the database refused: the trial's own next write says so; others fail it
                     return
 

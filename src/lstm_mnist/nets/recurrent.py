@@ -72,6 +72,7 @@ class RecurrentClassifier(Network):
         if forget_bias is None:
             forget_bias = LSTM_FORGET_BIAS if cell == "lstm" else 0.0
         self.cell, self.order = cell, order
+        self.register_load_state_dict_pre_hook(layer_once_named_lstm)
         self.rnn = CELLS[cell](
             input_size=INPUT_SIZE[order],
             hidden_size=hidden_size,
@@ -162,8 +163,9 @@ class RecurrentClassifier(Network):
         steps, step_logits = self.answers_after_steps(images)
         return step_logits[:, -1], steps, step_logits
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
-        # Checkpoints written before the cell could be chosen name the layer "lstm".
-        for key in [k for k in state_dict if k.startswith(prefix + "lstm.")]:
-            state_dict[prefix + "rnn." + key[len(prefix + "lstm.") :]] = state_dict.pop(key)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+def layer_once_named_lstm(module, state_dict, prefix, *args) -> None:
+    """Checkpoints written before the cell could be chosen name the layer ``lstm``: read as ``rnn``
+    (PyTorch's public pre-hook of ``load_state_dict``, so plain PyTorch loads them too)."""
+    for key in [k for k in state_dict if k.startswith(prefix + "lstm.")]:
+        state_dict[prefix + "rnn." + key[len(prefix + "lstm.") :]] = state_dict.pop(key)

@@ -9,7 +9,7 @@ at worst a stray ``.NAME.*.partial`` file, which nothing reads.
 Lightning's own ``TorchCheckpointIO`` writes through fsspec, which on a local disk stages the bytes
 in the system's temporary folder and copies them over: not atomic across filesystems, and never
 fsynced. ``AtomicCheckpointIO`` is the plugin that replaces it (``trainer.plugins`` in
-``default.yaml``); ``AtomicSaveConfig`` does the same for the run's ``config.yaml``.
+``default.yaml``); ``training/saved_config.AtomicSaveConfig`` does the same for the run's ``config.yaml``.
 """
 
 import contextlib
@@ -22,7 +22,6 @@ from typing import IO, Any
 
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
-from lightning.pytorch.cli import SaveConfigCallback
 
 from lstm_mnist.errors import UserInputError, behind
 
@@ -122,27 +121,3 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         pieces = AtomicFile(path)
         pieces.write(serialised.getbuffer())
         pieces.commit()
-
-
-class AtomicSaveConfig(SaveConfigCallback):
-    """Writes the run's ``config.yaml`` (the file that reruns or resumes it) with ``write_atomically``."""
-
-    def setup(self, trainer, pl_module, stage: str) -> None:
-        if self.already_saved:
-            return
-        log_dir = trainer.log_dir  # every rank must ask: Lightning broadcasts it
-        if trainer.is_global_zero:
-            self.path = Path(log_dir) / self.config_filename
-            text = self.parser.dump(self.config, skip_none=False)
-            write_atomically(self.path, lambda file: file.write(text.encode()))
-            self.save_config(trainer, pl_module, stage)
-            self.already_saved = True
-        self.already_saved = trainer.strategy.broadcast(self.already_saved)
-
-    def save_config(self, trainer, pl_module, stage: str) -> None:
-        """Lightning's hook for keeping the config elsewhere too (rank 0 only): config.yaml goes to
-        each tracker that keeps files, so that the tracker alone holds what reruns the run. (Not
-        ``trainer.log_dir`` here: every rank must ask for it, and only rank 0 comes here.)"""
-        from lstm_mnist.training.trackers import send_file
-
-        send_file(trainer.loggers, self.path)

@@ -10,6 +10,7 @@ one.
 
 import threading
 
+from lstm_mnist.adapters.tensorboard import events_file
 from lstm_mnist.storage.atomic import os_error_behind, refused_write
 
 
@@ -18,8 +19,8 @@ def tell_refused_writes(writer) -> None:
     ``SummaryWriter``), a ``UserInputError`` naming the events file. Once told, the writer stays
     quiet: Lightning flushes and closes the logger while it stops the run, and a second report of
     the same failure would replace the first."""
-    events = writer._get_file_writer().event_writer  # tensorboard's EventFileWriter
-    path, told = events._file_name, []
+    events, path, writer_thread = events_file(writer)
+    told = []
 
     def guarded(method):
         def call(*args, **kwargs):
@@ -38,7 +39,7 @@ def tell_refused_writes(writer) -> None:
 
     for name in ("add_event", "flush", "close"):
         setattr(events, name, guarded(getattr(events, name)))
-    quiet_writer_threads(type(events._async_writer._worker))
+    quiet_writer_threads(writer_thread)
 
 
 def quiet_writer_threads(thread_class: type) -> None:

@@ -12,24 +12,25 @@ from fsspec.implementations.local import LocalFileSystem
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 
+from lstm_mnist.adapters.lightning import ClaimedVersion, logger_filesystem, tensorboard_logger_started
 from lstm_mnist.storage.event_files import tell_refused_writes
 
 
-class ExclusiveTensorBoardLogger(TensorBoardLogger):
+class ExclusiveTensorBoardLogger(ClaimedVersion, TensorBoardLogger):
     """Lightning's TensorBoard logger, with ``version_N`` claimed by ``mkdir``, and a refused write
     of its events file told in one line (``event_files.py``)."""
 
     @property
     def experiment(self):
-        fresh = self._experiment is None
+        fresh = not tensorboard_logger_started(self)
         writer = super().experiment
         if fresh and rank_zero_only.rank == 0:
             tell_refused_writes(writer)
         return writer
 
-    def _get_next_version(self) -> int:
-        version = super()._get_next_version()
-        if rank_zero_only.rank != 0 or not isinstance(self._fs, LocalFileSystem):
+    def claim_version(self, version: int) -> int:
+        """The first free number from ``version`` (Lightning's, from listing the folder), claimed."""
+        if rank_zero_only.rank != 0 or not isinstance(logger_filesystem(self), LocalFileSystem):
             # Other DDP ranks use rank 0's folder (Lightning broadcasts it) and must claim none;
             # remote storage keeps Lightning's numbering.
             return version

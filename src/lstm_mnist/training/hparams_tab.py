@@ -9,6 +9,7 @@ differ only there must not look the same.
 import lightning as L
 from torch.utils.tensorboard.summary import hparams
 
+from lstm_mnist.adapters.tensorboard import file_writer
 from lstm_mnist.training.metric_names import TEST_ACC, TEST_ACC_LAST, VAL_ACC_BEST
 from lstm_mnist.training.tensorboard_writer import tensorboard_writer
 
@@ -103,9 +104,8 @@ class HparamsEntry(L.Callback):
         writer = tensorboard_writer(trainer)
         if writer is not None:
             experiment, start, end = hparams(entries, {name: 0.0 for name in HPARAM_METRICS})
-            file_writer = writer._get_file_writer()
             for summary in (experiment, start, end):
-                file_writer.add_summary(summary)
+                file_writer(writer).add_summary(summary)
         for logger in trainer.loggers:
             logger.log_hyperparams(unchanged_in_mlflow(logger, entries))  # TensorBoard's, CSV's: hparams.yaml
         self._declared = True

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import lightning as L
 from jsonargparse import Namespace
 
+from lstm_mnist.adapters.lightning import csv_logger_settings, mlflow_run_given, mlflow_run_name, mlflow_tracking_uri
+from lstm_mnist.adapters.wandb import is_offline
 from lstm_mnist.errors import UserInputError
 
 RUN_FOLDER_LOGGER = "lstm_mnist.storage.run_folders.ExclusiveTensorBoardLogger"
@@ -56,18 +58,13 @@ def share_the_run_folder(loggers: list) -> list:
     owner = loggers[0]
     shared = [owner]
     for logger in loggers[1:]:
-        if isinstance(logger, MLFlowLogger) and logger._run_id is None:
+        if isinstance(logger, MLFlowLogger) and not mlflow_run_given(logger):
             folder = Path(owner.log_dir)
-            named = {} if logger._run_name else {"mlflow.runName": folder.name}  # a run_name given wins
+            named = {} if mlflow_run_name(logger) else {"mlflow.runName": folder.name}  # a run_name given wins
             logger.tags = {**named, "run_folder": str(folder.resolve()), **(logger.tags or {})}
-        if isinstance(logger, CSVLogger) and logger._version is None:
-            logger = CSVLogger(
-                save_dir=owner.save_dir,
-                name=owner.name,
-                version=owner.version,
-                prefix=logger._prefix,
-                flush_logs_every_n_steps=logger._flush_logs_every_n_steps,
-            )
+        if isinstance(logger, CSVLogger) and csv_logger_settings(logger)["version"] is None:
+            settings = {**csv_logger_settings(logger), "version": owner.version}
+            logger = CSVLogger(save_dir=owner.save_dir, name=owner.name, **settings)
         shared.append(logger)
     return shared
 
@@ -76,7 +73,7 @@ def tracking_server(logger) -> str | None:
     """The URL of the MLflow tracking server ``logger`` logs to; None for a local store or another logger."""
     from lightning.pytorch.loggers import MLFlowLogger
 
-    uri = logger._tracking_uri if isinstance(logger, MLFlowLogger) else None
+    uri = mlflow_tracking_uri(logger) if isinstance(logger, MLFlowLogger) else None
     return uri if uri and uri.startswith(("http://", "https://")) else None
 
 
@@ -116,8 +113,7 @@ def how_to_look(loggers) -> list[str]:
             lines.append(f"MLflow run {logger.run_id}: {mlflow_page(logger)}")
         elif isinstance(logger, WandbLogger):
             run = logger.experiment
-            offline = getattr(run.settings, "_offline", False) or run.settings.mode in ("offline", "dryrun")
-            where = f"wandb sync {' '.join(offline_folders(run))}" if offline else run.url
+            where = f"wandb sync {' '.join(offline_folders(run))}" if is_offline(run) else run.url
             lines.append(f"W&B run {run.id}: {where}")
     return lines
 
@@ -127,7 +123,7 @@ def mlflow_page(logger) -> str:
     server = tracking_server(logger)
     if server:
         return f"{server.rstrip('/')}/#/experiments/{logger.experiment_id}/runs/{logger.run_id}"
-    uri = logger._tracking_uri
+    uri = mlflow_tracking_uri(logger)
     return f"mlflow ui --backend-store-uri {uri}" if uri else "mlflow ui"
 
 
