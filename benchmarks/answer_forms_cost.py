@@ -17,8 +17,8 @@ import torch
 
 from lstm_mnist.apps.demo import Reader
 from lstm_mnist.data.mnist import MNISTDataModule
-from lstm_mnist.training.pictures import TensorBoardPictures
-from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.digit_classifier import DigitClassifier
+from lstm_mnist.training.pictures import Pictures
 
 
 def median_seconds(work, repeats: int) -> float:
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
-    model = LitLSTMClassifier.load_from_checkpoint(args.ckpt_path, map_location="cpu").eval()
+    model = DigitClassifier.load_from_checkpoint(args.ckpt_path, map_location="cpu").eval()
     data = MNISTDataModule(data_dir=args.data_dir)
     data.setup("test")
     images, _ = data.splits["test"]
@@ -56,7 +56,7 @@ def main() -> None:
         "one drawing: answer + answers after t steps (now)": lambda: model.answer_and_steps(one),
         "one drawing: the demo's whole answer, chart drawn (now)": lambda: reader.answer(one[0]),
     }
-    chart = TensorBoardPictures().chart_images
+    chart = Pictures().chart_images
     validation = images[:5000]
     rows |= {
         "a validation's answers, 5,000 images": lambda: model(validation),

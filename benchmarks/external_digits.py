@@ -3,7 +3,7 @@
     python benchmarks/external_digits.py --ckpt_path CKPT [--data-dir ../shared/data] [--seed 0]
 
 Every picture goes through the same reading as ``predict`` and the demo page
-(``data/user_images.picture_to_mnist``), so the figures are what a user would see:
+(``data/picture_reading.picture_to_mnist``), so the figures are what a user would see:
 
 - **scikit-learn digits**: all 1,797 of ``sklearn.datasets.load_digits`` (UCI optdigits: 43 writers,
   another scanner, 8x8 pixels of 0-16), drawn dark on white at 64 pixels a side.
@@ -13,7 +13,7 @@ Every picture goes through the same reading as ``predict`` and the demo page
   paper (``data/font_digits.photographed_digit``): off-white paper with grain, dark ink, a random
   size and place, a slight turn, blur, a JPEG. ``--variants`` pictures of each digit in each font.
 - **user-style pictures**: MNIST test digits saved as users save pictures (photos, scans, drawings:
-  ``tests/helpers/user_pictures.py``); these are MNIST's writers, so they test the reading, not the
+  ``tests/helpers/picture_folders.py``); these are MNIST's writers, so they test the reading, not the
   writers.
 - **MNIST test set**: the 10,000 images as they are, for comparison (with ``--data-dir``).
 
@@ -36,9 +36,9 @@ from lstm_mnist.data.font_digits import photographed_digits  # noqa: E402
 from lstm_mnist.data.font_sources import HELD_OUT_PACKAGES, TRAINING_FONTS, debian_font_files  # noqa: E402
 from lstm_mnist.data.idx_files import missing_files  # noqa: E402
 from lstm_mnist.data.mnist import MNISTDataModule  # noqa: E402
-from lstm_mnist.data.user_images import picture_to_mnist, read_picture  # noqa: E402
+from lstm_mnist.data.picture_reading import picture_to_mnist, read_picture  # noqa: E402
 from lstm_mnist.training.confusions import confusion_matrix, most_confused  # noqa: E402
-from lstm_mnist.training.recipe import LitLSTMClassifier  # noqa: E402
+from lstm_mnist.training.digit_classifier import DigitClassifier  # noqa: E402
 
 
 def sklearn_digits() -> tuple[list[Image.Image], list[int]]:
@@ -54,7 +54,7 @@ def sklearn_digits() -> tuple[list[Image.Image], list[int]]:
 
 
 def user_style_digits(data_dir: str, count: int, folder: Path) -> tuple[list[Path], list[int]]:
-    from helpers.user_pictures import write_user_style_digits
+    from helpers.user_style_pictures import write_user_style_digits
 
     data = MNISTDataModule(data_dir=data_dir)
     data.setup("test")
@@ -63,7 +63,7 @@ def user_style_digits(data_dir: str, count: int, folder: Path) -> tuple[list[Pat
     return [folder / name for name in truth], list(truth.values())
 
 
-def accuracy(model: LitLSTMClassifier, images: torch.Tensor, labels: list[int]) -> tuple[float, list[str]]:
+def accuracy(model: DigitClassifier, images: torch.Tensor, labels: list[int]) -> tuple[float, list[str]]:
     """The share read right, and the three most frequent confusions (``true -> read: count``)."""
     with torch.inference_mode():
         predicted = torch.cat([model(batch).argmax(dim=1) for batch in images.split(1000)])
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--user-style", type=int, default=600, help="MNIST test digits saved as users save them")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    model = LitLSTMClassifier.load_from_checkpoint(args.ckpt_path).eval()
+    model = DigitClassifier.load_from_checkpoint(args.ckpt_path).eval()
     rows = []
 
     def score(source: str, images: torch.Tensor, labels: list[int], note: str = "") -> None:

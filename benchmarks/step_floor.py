@@ -9,7 +9,7 @@ the project's ``TensorBatches``, without validation, logging, checkpoints or a p
 - ``plain-foreach``: the same with torch's default (multi-tensor) Adam instead of the fused one;
 - ``lightning``: a minimal LightningModule under ``Trainer.fit`` (automatic optimisation);
 - ``lightning-manual``: the same module stepping its optimizer itself (manual optimisation);
-- ``lit-module``: the project's ``LitLSTMClassifier`` with the seed's recipe under the same bare
+- ``lit-module``: the project's ``DigitClassifier`` with the seed's recipe under the same bare
   Trainer, so what the project's own training step adds shows apart from its callbacks and logger;
 - ``project`` (with ``--data-dir``): ``train.py fit --config configs/seed.yaml`` run in this
   process on real MNIST with validation off and no progress bar, so what it adds to bare
@@ -41,7 +41,7 @@ from epoch_timer import fit_epoch_seconds  # noqa: E402
 from lstm_mnist.apps.process import tune_process  # noqa: E402
 from lstm_mnist.data.batches import TensorBatches  # noqa: E402
 from lstm_mnist.nets.recurrent import RecurrentClassifier  # noqa: E402
-from lstm_mnist.training.recipe import LitLSTMClassifier  # noqa: E402
+from lstm_mnist.training.digit_classifier import DigitClassifier  # noqa: E402
 
 IMAGES, BATCH = 59_000, 50
 VARIANTS = ("plain", "plain-foreach", "lightning", "lightning-manual", "lit-module")
@@ -97,7 +97,7 @@ def one_epoch(variant: str, batches: TensorBatches, device: torch.device, data_d
     if variant == "project":
         return project_epoch(data_dir, device)
     if variant == "lit-module":  # configs/seed.yaml's model settings
-        model = LitLSTMClassifier(
+        model = DigitClassifier(
             RecurrentClassifier(forget_bias=0.0), normalize_input=False, lr=1e-3, beta2=0.999, schedule="constant"
         )
     else:

@@ -37,7 +37,7 @@ def tiny_splits(tiny_data):
 
 
 def load(checkpoint):
-    return lstm_mnist.LitLSTMClassifier.load_from_checkpoint(checkpoint, map_location="cpu").eval()
+    return lstm_mnist.DigitClassifier.load_from_checkpoint(checkpoint, map_location="cpu").eval()
 
 
 def test_fit_validates_every_50_steps_and_logs_the_metric_names(fitted):
@@ -243,4 +243,4 @@ def test_runs_in_one_process_do_not_share_their_settings(tiny_data, tmp_path):
     for hidden in (7, 9):
         run_main("fit", *QUICK, "--model.hidden_size", str(hidden), root=tmp_path / str(hidden), data_dir=tiny_data)
         last = only((tmp_path / str(hidden)).rglob("last.ckpt"))
-        assert lstm_mnist.LitLSTMClassifier.load_from_checkpoint(last).net.rnn.hidden_size == hidden
+        assert lstm_mnist.DigitClassifier.load_from_checkpoint(last).net.rnn.hidden_size == hidden

@@ -13,7 +13,7 @@ from helpers.running import run_main
 from lstm_mnist.apps.cli import make_cli
 from lstm_mnist.training.interrupt import InterruptCheckpoint
 from lstm_mnist.training.kept_checkpoints import BestCheckpoint, LatestCheckpoint
-from lstm_mnist.training.pictures import TensorBoardPictures
+from lstm_mnist.training.pictures import Pictures
 from lstm_mnist.training.predictions import PredictionWriter
 
 # Every fit config; sweep.yaml is the search space of sweep.py (tests/test_sweep.py reads it).
@@ -65,7 +65,7 @@ def test_every_config_parses_and_builds_what_it_says(path, tmp_path):
     cli = make_cli(["--config", str(path), *ON_THIS_MACHINE, "--trainer.default_root_dir", str(tmp_path)], run=False)
     written = as_written(path)
     task, data = (unwrapped(written.get(part, {})) for part in ("model", "data"))
-    assert type(cli.model).__name__ == task.pop("class_path", "LitLSTMClassifier").rpartition(".")[2]
+    assert type(cli.model).__name__ == task.pop("class_path", "DigitClassifier").rpartition(".")[2]
     assert type(cli.datamodule).__name__ == data.pop("class_path", "MNISTDataModule").rpartition(".")[2]
     for name, value in task.items():
         if name == "net":  # the settings the config gives the network (and its class, where it names one)
@@ -95,7 +95,7 @@ def test_every_config_parses_and_builds_what_it_says(path, tmp_path):
         assert cli.config.seed_everything == written["seed_everything"]
     # every config keeps the default callbacks and the pictures
     kinds = [type(callback) for callback in cli.trainer.callbacks]
-    for kind in [*DEFAULT_CALLBACKS, TensorBoardPictures]:
+    for kind in [*DEFAULT_CALLBACKS, Pictures]:
         assert kind in kinds, kind
 
 
@@ -124,12 +124,12 @@ def test_the_default_callbacks_are_in_the_printed_config():
 
 @pytest.mark.parametrize("group", ["model", "data"])
 def test_every_model_and_data_flag_has_a_line_of_help(group):
-    """Each ``--model.X`` / ``--data.X`` in ``fit --model.help LitLSTMClassifier`` and ``fit
+    """Each ``--model.X`` / ``--data.X`` in ``fit --model.help DigitClassifier`` and ``fit
     --data.help MNISTDataModule`` (and each of the network's settings in ``fit --model.net.help``)
     is followed by its own text, not only by the type and default jsonargparse adds; ``fit --help``
     says where to look."""
     assert f"fit --{group}.help" in " ".join(run_main("fit", "--help").out.split())
-    task = {"model": "LitLSTMClassifier", "data": "MNISTDataModule"}[group]
+    task = {"model": "DigitClassifier", "data": "MNISTDataModule"}[group]
     text = run_main("fit", f"--{group}.help", task).out
     if group == "model":
         text += run_main("fit", "--model.net.help", "RecurrentClassifier").out

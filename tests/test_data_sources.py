@@ -6,10 +6,10 @@ import yaml
 
 from helpers.reading import only
 from helpers.running import QUICK, refused, run_main
-from helpers.user_pictures import write_user_style_digits
+from helpers.user_style_pictures import write_user_style_digits
 from lstm_mnist.data.labelled_folder import LabelledFolder
 from lstm_mnist.data.mnist import MNISTDataModule
-from lstm_mnist.data.user_images import read_picture
+from lstm_mnist.data.picture_reading import read_picture
 
 SOURCE = "lstm_mnist.data.labelled_folder.LabelledFolder"
 

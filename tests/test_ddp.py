@@ -19,7 +19,7 @@ from helpers.ports import free_port
 from helpers.reading import accuracy, only, read_scalars, readme_block
 from helpers.running import TINY_ARGS, cli_environment, command_line, run_cli
 from helpers.waiting import wait_until
-from lstm_mnist import LitLSTMClassifier, MNISTDataModule
+from lstm_mnist import DigitClassifier, MNISTDataModule
 
 pytestmark = [
     pytest.mark.slow,  # torchrun's processes, several runs
@@ -63,7 +63,7 @@ def check_two_process_run(root: Path, result, data_dir: Path, steps: int) -> Non
     assert [step for step, _ in scalars["val/acc"]] == [steps]
     logged = scalars["val/acc"][0][1]
     best = run_dir / "checkpoints" / next(name for name in checkpoints if name.startswith("best"))
-    model = LitLSTMClassifier.load_from_checkpoint(best, map_location="cpu").eval()
+    model = DigitClassifier.load_from_checkpoint(best, map_location="cpu").eval()
     data = MNISTDataModule(data_dir=str(data_dir), val_size=100)
     data.setup("fit")
     images, labels = data.splits["val"]

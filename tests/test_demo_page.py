@@ -121,7 +121,7 @@ def test_drawn_digits_are_read_and_bad_uploads_answered_in_a_real_browser(chromi
         not_an_image = "That file could not be read: not an image PIL can read."
         expect(page.locator(answer)).to_have_text(not_an_image, timeout=WAIT)
 
-        # (pictures Pillow refuses, such as decompression bombs, take the same path: tests/test_user_images.py;
+        # (pictures Pillow refuses, such as decompression bombs, take the same path: tests/test_picture_reading.py;
         # uploaded digits read right: the twenty visitors below)
         with open(tmp_path / "photo.png", "wb") as oversized:  # above --max_file_size (20mb): never sent
             oversized.truncate(21 * 1024 * 1024)
@@ -140,8 +140,8 @@ def test_twenty_visitors_at_once_each_get_their_own_answer_and_oversized_uploads
     import httpx
     from gradio_client import Client, handle_file
 
-    from lstm_mnist.data.user_images import read_picture
-    from lstm_mnist.training.recipe import LitLSTMClassifier
+    from lstm_mnist.data.picture_reading import read_picture
+    from lstm_mnist.training.digit_classifier import DigitClassifier
 
     data = MNISTDataModule(data_dir=REAL_DATA_DIR)
     data.setup("test")
@@ -151,7 +151,7 @@ def test_twenty_visitors_at_once_each_get_their_own_answer_and_oversized_uploads
         pixels = (255 - images[index].numpy() * 255).round().astype("uint8")
         Image.fromarray(pixels).resize((112, 112)).save(tmp_path / f"digit{index}.png")
         pictures.append(tmp_path / f"digit{index}.png")
-    model = LitLSTMClassifier.load_from_checkpoint(last_checkpoint(trained_on_mnist)).eval()
+    model = DigitClassifier.load_from_checkpoint(last_checkpoint(trained_on_mnist)).eval()
     with torch.inference_mode():  # the page's answer for each picture, read here without the page
         expected = [f"It reads a **{int(model(read_picture(path)[None]).argmax())}**." for path in pictures]
     assert len(set(expected)) >= 8  # the answers differ, so an answer sent to the wrong visitor shows

@@ -5,13 +5,13 @@ import torch
 
 from lstm_mnist.apps.demo import Reader
 from lstm_mnist.nets.recurrent import RecurrentClassifier
-from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.digit_classifier import DigitClassifier
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_the_page_says_the_models_answer(bidirectional):
     torch.manual_seed(0)
-    model = LitLSTMClassifier(RecurrentClassifier(hidden_size=8, bidirectional=bidirectional)).eval()
+    model = DigitClassifier(RecurrentClassifier(hidden_size=8, bidirectional=bidirectional)).eval()
     images = torch.rand(6, 28, 28)
     with torch.inference_mode():
         expected = model(images)

@@ -15,7 +15,7 @@ from helpers.running import QUICK, call_main, run_main
 from lstm_mnist.apps.export import main as export_main
 from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.storage.earlier_forms import DATA_STATE
-from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.digit_classifier import DigitClassifier
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CHECKPOINT = FIXTURES / "gru_columns_before_nets.ckpt"
@@ -64,7 +64,7 @@ def test_it_tests_and_predicts_to_the_same_figures(tiny_data, tmp_path):
 
 @pytest.mark.slow  # the ONNX exporter: seconds
 def test_it_loads_in_python_and_exports_with_its_network(tiny_data, tmp_path):
-    model = LitLSTMClassifier.load_from_checkpoint(CHECKPOINT)
+    model = DigitClassifier.load_from_checkpoint(CHECKPOINT)
     assert model.description == "GRU of 4 units reading columns"
     assert model.hparams.net["init_args"]["permutation_seed"] == 3 and model.hparams.schedule == "constant"
     result = call_main(
@@ -114,5 +114,25 @@ def test_a_record_of_font_digits_from_before_the_sources_is_read_as_today(tiny_d
     assert "trained on MNIST and digits set in fonts (each digit photographed 2x in each printed training font)" in (
         result.err
     )
-    assert LitLSTMClassifier.load_from_checkpoint(earlier).trained_on.startswith("MNIST and digits set in fonts")
+    assert DigitClassifier.load_from_checkpoint(earlier).trained_on.startswith("MNIST and digits set in fonts")
     assert DATA_STATE == MNISTDataModule.__qualname__ in checkpoint
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "today"),
+    [
+        ("lstm_mnist", "LitLSTMClassifier", "lstm_mnist.DigitClassifier"),
+        ("lstm_mnist.training.recipe", "LitLSTMClassifier", "lstm_mnist.training.digit_classifier.DigitClassifier"),
+        ("lstm_mnist.data.user_images", "read_picture", "lstm_mnist.data.picture_reading.read_picture"),
+        ("lstm_mnist.data.user_pictures", "UserPictures", "lstm_mnist.data.picture_folders.PictureFolder"),
+    ],
+)
+def test_names_of_the_earlier_version_still_import_with_a_warning(module, name, today):
+    import importlib
+
+    today_module, _, today_name = today.rpartition(".")
+    with pytest.warns(DeprecationWarning, match=rf"{module}\.{name} is now {today}"):
+        found = getattr(importlib.import_module(module), name)
+    assert found is getattr(importlib.import_module(today_module), today_name)
+    with pytest.raises(AttributeError):
+        importlib.import_module(module).NeverWas  # noqa: B018

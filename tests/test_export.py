@@ -9,7 +9,7 @@ import torch
 from helpers.reading import only
 from helpers.running import QUICK, call_main, run_main
 from lstm_mnist.apps import export
-from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.digit_classifier import DigitClassifier
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_the_onnx_file_reads_raw_pixels_for_any_batch(model, small_checkpoints, 
     assert pixels.name == "pixels" and [d.dim_value for d in pixels.type.tensor_type.shape.dim][1:] == [28, 28]
     assert pixels.type.tensor_type.shape.dim[0].dim_param  # a named, free batch dimension
     session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
-    pytorch = LitLSTMClassifier.load_from_checkpoint(checkpoint).eval()
+    pytorch = DigitClassifier.load_from_checkpoint(checkpoint).eval()
     for batch in (1, 2, 37):
         images = torch.rand(batch, 28, 28, generator=torch.Generator().manual_seed(batch))
         (logits,) = session.run(["logits"], {"pixels": images.numpy()})

@@ -171,10 +171,10 @@ def test_bidirectional_answers_after_t_steps_read_each_prefix_and_end_at_the_ans
 def test_the_answer_is_the_models_and_the_steps_lead_to_it(bidirectional):
     """``answer_and_steps``, which the pictures and the demo page show: the answer is what ``forward``
     gives, and the chart's last point is that answer."""
-    from lstm_mnist.training.recipe import LitLSTMClassifier
+    from lstm_mnist.training.digit_classifier import DigitClassifier
 
     torch.manual_seed(0)
-    model = LitLSTMClassifier(RecurrentClassifier(hidden_size=8, bidirectional=bidirectional)).eval()
+    model = DigitClassifier(RecurrentClassifier(hidden_size=8, bidirectional=bidirectional)).eval()
     images = torch.rand(6, 28, 28)
     with torch.inference_mode():
         answer, steps, logits = model.answer_and_steps(images)

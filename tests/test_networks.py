@@ -10,7 +10,7 @@ from torch import nn
 from helpers.reading import only, read_scalars
 from helpers.running import QUICK, refused, run_main
 from lstm_mnist.nets.network import Network
-from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.digit_classifier import DigitClassifier
 
 
 class ToyNet(Network):
@@ -48,7 +48,7 @@ def test_another_network_family_takes_a_class_and_a_config(tiny_data, tmp_path):
     stored = torch.load(last, weights_only=True)["hyper_parameters"]["net"]
     assert stored == {"class_path": f"{__name__}.ToyNet", "init_args": {"scale": 2.0}}
     # a fresh model from the checkpoint alone: the same network, the same weights
-    model = LitLSTMClassifier.load_from_checkpoint(last)
+    model = DigitClassifier.load_from_checkpoint(last)
     assert isinstance(model.net, ToyNet) and model.net.scale == 2.0
     # test and predict rebuild it from the checkpoint too
     run_main("test", "--ckpt_path", str(last), root=tmp_path / "test", data_dir=tiny_data)
@@ -143,4 +143,4 @@ def test_another_network_gets_its_own_defaults_not_the_lstms(choice, given, expe
     last = only(tmp_path.glob("lightning_logs/version_*/checkpoints/last.ckpt"))
     stored = torch.load(last, weights_only=True)["hyper_parameters"]["net"]
     assert stored == {"class_path": f"{__name__}.WideNet", "init_args": expected}
-    assert LitLSTMClassifier.load_from_checkpoint(last).net.layers[1].out_features == expected["hidden_size"]
+    assert DigitClassifier.load_from_checkpoint(last).net.layers[1].out_features == expected["hidden_size"]

@@ -12,8 +12,8 @@ from PIL import Image
 from helpers.reading import accuracy, only, read_scalars
 from helpers.running import TINY_ARGS, checkpoint_every, refused, run_cli, run_main
 from helpers.tiny_mnist import signal_at_the_end
-from lstm_mnist import LitLSTMClassifier, MNISTDataModule
-from lstm_mnist.data.user_pictures import load_user_images
+from lstm_mnist import DigitClassifier, MNISTDataModule
+from lstm_mnist.data.picture_folders import load_user_images
 from lstm_mnist.nets.reading_order import fixed_permutation
 
 SMALL = ["--model.hidden_size", "8", "--trainer.enable_progress_bar", "false"]
@@ -52,7 +52,7 @@ SEQUENTIAL = pytest.mark.slow  # 784-step sequences: seconds each on a CPU
 )
 def test_fit_test_and_predict_every_order_and_cell(order, cell, tiny_data, tmp_path):
     run_dir, best = fit(tmp_path, tiny_data, *SHORT, "--model.order", order, "--model.cell", cell)
-    model = LitLSTMClassifier.load_from_checkpoint(best, map_location="cpu").eval()
+    model = DigitClassifier.load_from_checkpoint(best, map_location="cpu").eval()
     assert (model.net.order, model.net.cell) == (order, cell)
     assert type(model.net.rnn).__name__ == cell.upper()
 
@@ -132,7 +132,7 @@ def test_a_fresh_process_reads_pixels_in_the_stored_permutation(permuted_run, ti
         rows = list(csv.DictReader(file))
     written = torch.tensor([[int(row["prediction"]), float(row["probability"])] for row in rows])
     # the same answers as the model loaded here, and other ones if the pixels came in another order
-    model = LitLSTMClassifier.load_from_checkpoint(last, map_location="cpu").eval()
+    model = DigitClassifier.load_from_checkpoint(last, map_location="cpu").eval()
     data = MNISTDataModule(data_dir=str(tiny_data))
     data.setup("test")
     images = data.splits["test"][0]

@@ -10,7 +10,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from helpers.reading import only
 from helpers.running import QUICK, refused, run_main
-from helpers.user_pictures import write_user_style_digits
+from helpers.user_style_pictures import write_user_style_digits
 from lstm_mnist.data.mnist import MNISTDataModule
 
 

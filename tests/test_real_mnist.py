@@ -10,7 +10,7 @@ from pathlib import Path
 from helpers.paths import REAL_DATA_DIR, real_mnist
 from helpers.reading import read_scalars, readme_block
 from helpers.running import run_main
-from helpers.user_pictures import png_header_only, write_user_style_digits
+from helpers.user_style_pictures import png_header_only, write_user_style_digits
 from lstm_mnist.data.mnist import MNISTDataModule
 
 pytestmark = real_mnist
@@ -56,7 +56,7 @@ def test_onnx_export_agrees_with_pytorch_on_the_10k_test_set_and_runs_without_to
     from PIL import Image
 
     from lstm_mnist.apps.export import main as export_main
-    from lstm_mnist.training.recipe import LitLSTMClassifier
+    from lstm_mnist.training.digit_classifier import DigitClassifier
 
     last = trained_on_mnist / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     out = io.StringIO()
@@ -68,7 +68,7 @@ def test_onnx_export_agrees_with_pytorch_on_the_10k_test_set_and_runs_without_to
     data.setup("test")
     images, labels = data.splits["test"]
     example = readme_block("import onnxruntime") + '\nimport sys\nassert "torch" not in sys.modules\n'
-    model = LitLSTMClassifier.load_from_checkpoint(last).eval()
+    model = DigitClassifier.load_from_checkpoint(last).eval()
     Image.fromarray((images[0].numpy() * 255).round().astype("uint8")).save(tmp_path / "digit.png")
     result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -116,9 +116,9 @@ def test_checkpoint_whose_pickle_would_run_code_is_refused(tiny_data, tmp_path):
             expect=f"error: {crafted} was refused: it holds Python objects",
         )
     with pytest.raises(UserInputError, match="was refused: it holds Python objects"):  # the Python API refuses it too
-        from lstm_mnist import LitLSTMClassifier
+        from lstm_mnist import DigitClassifier
 
-        LitLSTMClassifier.load_from_checkpoint(crafted)
+        DigitClassifier.load_from_checkpoint(crafted)
     assert not marker.exists()
 
 

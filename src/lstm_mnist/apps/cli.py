@@ -28,11 +28,11 @@ from lstm_mnist.apps.quiet import no_restoring_messages, quiet_predicting
 from lstm_mnist.data.mnist import trained_on
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.storage.checkpoint_reader import architecture_differences, network_class, read_checkpoint
+from lstm_mnist.training.digit_classifier import DigitClassifier
 from lstm_mnist.training.hparams_tab import HparamsEntry, run_hyperparameters
 from lstm_mnist.training.kept_checkpoints import BestCheckpoint, LatestCheckpoint
 from lstm_mnist.training.metric_names import TEST_ACC, TEST_ACC_LAST
-from lstm_mnist.training.pictures import TensorBoardPictures
-from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.pictures import Pictures
 from lstm_mnist.training.saved_config import AtomicSaveConfig
 from lstm_mnist.training.trackers import (
     TrackerRuns,
@@ -46,7 +46,7 @@ from lstm_mnist.training.trackers import (
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 SCORING = ("validate", "test", "predict")  # what answers with a model: never an untrained one unasked
 SETTINGS = (
-    "The settings of the task, the data and the network: fit --model.help LitLSTMClassifier, "
+    "The settings of the task, the data and the network: fit --model.help DigitClassifier, "
     "fit --data.help MNISTDataModule, fit --model.net.help RecurrentClassifier."
 )
 DESCRIPTION = (
@@ -60,7 +60,7 @@ class LSTMMNISTCLI(ParsersBuiltOnce, CheckpointOverConfig, LightningCLI):
 
     def add_arguments_to_parser(self, parser) -> None:
         # A configurable callback: --pictures.every_n_validations N
-        parser.add_lightning_class_args(TensorBoardPictures, "pictures")
+        parser.add_lightning_class_args(Pictures, "pictures")
         parser.add_argument(
             "--untrained",
             type=bool,
@@ -261,7 +261,7 @@ def network_shorthand() -> set[str]:
     """The network settings that may be given directly under ``model`` (``--model.hidden_size``):
     those of the network the default config names, which are not the recipe's own."""
     default_net = network_class(default_classes()["model.init_args.net"])
-    return set(inspect.signature(default_net).parameters) - set(inspect.signature(LitLSTMClassifier).parameters)
+    return set(inspect.signature(default_net).parameters) - set(inspect.signature(DigitClassifier).parameters)
 
 
 def task_class_path(stored: str | None, subcommand: str) -> str:

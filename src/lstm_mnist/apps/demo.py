@@ -3,7 +3,7 @@ of one) and watch the trained network read it, step by step.
 
 Built with Gradio (the ``demo`` extra). The page shows the digit the model reads, its three most
 likely answers, the 28x28 image it actually saw after the same preprocessing as ``predict``
-(data/user_images.py), and how the probability of each digit changes after every row, column or pixel
+(data/picture_reading.py), and how the probability of each digit changes after every row, column or pixel
 it reads. It listens on 127.0.0.1 unless ``--host`` says otherwise, makes no share link and no
 analytics calls.
 """
@@ -21,9 +21,9 @@ from PIL import Image
 from torch import Tensor
 
 from lstm_mnist.apps.program import program
-from lstm_mnist.data.user_images import UnreadablePicture, picture_to_mnist, read_picture
+from lstm_mnist.data.picture_reading import UnreadablePicture, picture_to_mnist, read_picture
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.digit_classifier import DigitClassifier
 
 WELCOME = "Draw a digit, then press **Read it**."
 DRAW_FIRST = "Draw a digit first (or upload a picture of one)."
@@ -39,7 +39,7 @@ KEEP_FILES_FOR = 3600
 class Reader:
     """What the page does with a picture: read it with the model, and describe what happened."""
 
-    def __init__(self, model: LitLSTMClassifier) -> None:
+    def __init__(self, model: DigitClassifier) -> None:
         self.model = model
 
     def drawing(self, sketch: dict | None):
@@ -93,7 +93,7 @@ class Reader:
         return figure
 
 
-def build_page(model: LitLSTMClassifier, keep_files_for: int):
+def build_page(model: DigitClassifier, keep_files_for: int):
     """The page. The files Gradio makes for it (the pictures visitors send, those it answers with)
     are deleted once ``keep_files_for`` seconds old, checked as often, and all when it stops."""
     import gradio as gr
@@ -172,7 +172,7 @@ def main(args: list[str] | None = None, block: bool = True):
         if options.keep_files_for < 1:
             raise UserInputError(f"--keep_files_for must be at least 1 second, got {options.keep_files_for}")
         max_file_size = byte_count(options.max_file_size)
-        model = LitLSTMClassifier.load_from_checkpoint(options.ckpt_path).eval()
+        model = DigitClassifier.load_from_checkpoint(options.ckpt_path).eval()
         if not port_free(options.host, options.port):
             raise UserInputError(f"port {options.port} on {options.host} is in use: choose another with --port")
         os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls out

@@ -22,7 +22,7 @@ from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.storage.atomic import write_atomically
-from lstm_mnist.training.recipe import LitLSTMClassifier
+from lstm_mnist.training.digit_classifier import DigitClassifier
 
 INPUT, OUTPUT = "pixels", "logits"
 TOLERANCE = 1e-4  # largest difference allowed between onnxruntime's logits and PyTorch's
@@ -33,7 +33,7 @@ class RawPixelsToLogits(nn.Module):
     """The exported computation: raw pixels in [0, 1] -> standardised -> read in order -> logits.
     A module of its own so the graph holds the network and nothing of Lightning or the metrics."""
 
-    def __init__(self, model: LitLSTMClassifier) -> None:
+    def __init__(self, model: DigitClassifier) -> None:
         super().__init__()
         self.net = model.net
         self.standardize = model.standardize
@@ -42,7 +42,7 @@ class RawPixelsToLogits(nn.Module):
         return self.net(self.standardize(pixels))
 
 
-def to_onnx(model: LitLSTMClassifier) -> bytes:
+def to_onnx(model: DigitClassifier) -> bytes:
     """The model as an ONNX file's bytes, exported the way current PyTorch recommends (the
     ``torch.export``-based exporter), with the batch dimension left free."""
     import onnx  # noqa: F401  (the exporter needs it; missing, the error below says how to install it)
@@ -66,7 +66,7 @@ def to_onnx(model: LitLSTMClassifier) -> bytes:
     return program.model_proto.SerializeToString()
 
 
-def largest_differences(onnx_bytes: bytes, model: LitLSTMClassifier, images: Tensor) -> tuple[int, float]:
+def largest_differences(onnx_bytes: bytes, model: DigitClassifier, images: Tensor) -> tuple[int, float]:
     """``(images predicted differently, largest logit difference)`` between onnxruntime running
     ``onnx_bytes`` and PyTorch running ``model`` on ``images``, in batches of 1,000."""
     import onnxruntime
@@ -98,7 +98,7 @@ def images_to_check(data_dir: str | None) -> tuple[Tensor, str]:
 
 def export(ckpt_path: str, output: str, data_dir: str | None = None) -> str:
     """Export, check parity, write ``output``; returns what to tell the user."""
-    model = LitLSTMClassifier.load_from_checkpoint(ckpt_path).eval()
+    model = DigitClassifier.load_from_checkpoint(ckpt_path).eval()
     described_model = model.description
     slow = " (784 steps a sequence: from 20 s to a few minutes)" if model.step_name == "pixels" else ""
     print(f"exporting the {described_model}...{slow}", file=sys.stderr, flush=True)

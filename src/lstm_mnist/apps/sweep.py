@@ -26,8 +26,8 @@ from lstm_mnist.apps.sweep_budget import Budget, budget_lock, counted, without_p
 from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.errors import UserInputError, behind
 from lstm_mnist.storage.atomic import os_error_behind, write_atomically
+from lstm_mnist.training.digit_classifier import DigitClassifier
 from lstm_mnist.training.metric_names import VAL_ACC_BEST
-from lstm_mnist.training.recipe import LitLSTMClassifier
 
 DEFAULT_SPACE = "configs/sweep.yaml"
 SPEC_KEYS = {"low", "high", "log", "choices"}
@@ -42,7 +42,7 @@ def fit_settings() -> dict[str, set[str]]:
 
     settings = {
         section: set(inspect.signature(cls).parameters) - {"self", "args", "kwargs"}
-        for section, cls in (("model", LitLSTMClassifier), ("data", MNISTDataModule), ("trainer", L.Trainer))
+        for section, cls in (("model", DigitClassifier), ("data", MNISTDataModule), ("trainer", L.Trainer))
     }
     settings["model"] |= network_shorthand()
     return settings

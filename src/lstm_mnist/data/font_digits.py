@@ -3,7 +3,7 @@ that must read printed digits, and (in other fonts) a test of how well it does.
 
 Each picture is a digit drawn with Pillow in one font file, on off-white paper with grain, in dark
 ink, at a random size and place, turned a little, blurred and saved as a JPEG, then brought to
-MNIST's form by the same reading as ``predict`` (user_images.py). Which fonts (font_sources.py):
+MNIST's form by the same reading as ``predict`` (picture_reading.py). Which fonts (font_sources.py):
 training takes ``TRAINING_FONTS`` (pip's); ``benchmarks/external_digits.py`` scores on
 ``HELD_OUT_PACKAGES`` (Debian's), which no training sees.
 """
@@ -20,7 +20,7 @@ from torch import Tensor
 from lstm_mnist.data.digit_source import DigitSource
 from lstm_mnist.data.font_sources import FONTS_EXTRA, TRAINING_FONTS, training_font_files
 from lstm_mnist.data.mnist_format import MNIST
-from lstm_mnist.data.user_images import picture_to_mnist
+from lstm_mnist.data.picture_reading import picture_to_mnist
 from lstm_mnist.errors import UserInputError
 
 PAGE = 160  # pixels a side of the photographed paper

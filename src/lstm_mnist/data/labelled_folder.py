@@ -1,7 +1,7 @@
 """A folder of a user's own pictures of digits, with their labels, as extra training images: the
 pictures a model reads badly, taught to it.
 
-The pictures are read as ``predict`` reads them (user_images.py), and the labels checked as
+The pictures are read as ``predict`` reads them (picture_reading.py), and the labels checked as
 ``predict``'s are (``file,label`` in the folder's ``labels.csv`` or another file): the same folder
 can be predicted first, to see what the model gets wrong, then trained on.
 """
@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from lstm_mnist.data.digit_source import DigitSource
-from lstm_mnist.data.user_pictures import LABELS_FILE, NO_LABEL, UserPictures
+from lstm_mnist.data.picture_folders import LABELS_FILE, NO_LABEL, PictureFolder
 from lstm_mnist.errors import UserInputError
 
 
@@ -45,7 +45,7 @@ class LabelledFolder(DigitSource):
 
     def images(self) -> tuple[Tensor, Tensor]:
         self.check()
-        pictures = UserPictures(self.path, batch_size=1_000, labels=self.labels)
+        pictures = PictureFolder(self.path, batch_size=1_000, labels=self.labels)
         batches = list(pictures)
         images, labels = torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
         unlabelled = [pictures.names[int(p)] for b in batches for p, label in zip(b[2], b[1]) if label == NO_LABEL]

@@ -26,7 +26,7 @@ from lstm_mnist.data.idx_files import (
     read_idx_pair,
     to_float,
 )
-from lstm_mnist.data.user_pictures import UserPictures
+from lstm_mnist.data.picture_folders import PictureFolder
 from lstm_mnist.errors import UserInputError
 
 
@@ -110,7 +110,7 @@ class MNISTDataModule(L.LightningDataModule):
         # and the label where one is known), and whether any label is.
         self.predict_names: list[str] = []
         self.predict_has_labels = False
-        self._user_pictures: UserPictures | None = None
+        self._predict_pictures: PictureFolder | None = None
         self._train_batches: TensorBatches | None = None
         self._train_batches_state: dict | None = None  # from a checkpoint, for the next train loader
 
@@ -143,10 +143,10 @@ class MNISTDataModule(L.LightningDataModule):
         training run split its 60k images.
         """
         if stage == "predict" and self.predict_path:
-            if self._user_pictures is None:
-                self._user_pictures = UserPictures(self.predict_path, self.eval_batch_size, self.labels)
-                self.predict_names = self._user_pictures.names
-                self.predict_has_labels = self._user_pictures.has_labels
+            if self._predict_pictures is None:
+                self._predict_pictures = PictureFolder(self.predict_path, self.eval_batch_size, self.labels)
+                self.predict_names = self._predict_pictures.names
+                self.predict_has_labels = self._predict_pictures.has_labels
             return
         if missing_files(self.data_dir):  # called without a Trainer (a notebook, a test)
             self.prepare_data()
@@ -244,8 +244,8 @@ class MNISTDataModule(L.LightningDataModule):
 
     def predict_dataloader(self):
         """``(images, labels, positions in predict_names)`` batches; a label of -1 is unknown."""
-        if self._user_pictures is not None:
-            return self._user_pictures  # read a batch at a time, on the CPU (Lightning moves each batch)
+        if self._predict_pictures is not None:
+            return self._predict_pictures  # read a batch at a time, on the CPU (Lightning moves each batch)
         return self._loader("predict", self.eval_batch_size, shuffle=False)
 
 

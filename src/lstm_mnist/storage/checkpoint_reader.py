@@ -24,7 +24,7 @@ def read_checkpoint(path: str | Path, map_location=None) -> dict:
 
     ``torch.load(weights_only=True)`` unpickles only tensors and plain values, so a crafted file
     cannot run code. Whether the weights fit the hyperparameters is checked where the model is
-    built (``LitLSTMClassifier.from_checkpoint``).
+    built (``DigitClassifier.from_checkpoint``).
     """
     path = Path(path)
     if not path.is_file():

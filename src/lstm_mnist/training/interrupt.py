@@ -49,7 +49,7 @@ class InterruptCheckpoint(Callback):
             config = path.parent.parent / "config.yaml"
             print(
                 f"\ninterrupted at step {trainer.global_step}; the run is saved in {path}\n"
-                f"resume with:  {program()} fit --config {config} --ckpt_path {path}",
+                f"resume with:  {training_command()} fit --config {config} --ckpt_path {path}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -64,7 +64,7 @@ class InterruptCheckpoint(Callback):
             self._previous_handler = None
 
 
-def program() -> str:
+def training_command() -> str:
     """The training command as the user started it, ``lstm-mnist`` or ``python train.py`` (also
     for a run started by ``sweep.py``), for messages that say what to type next."""
     return "lstm-mnist" if Path(sys.argv[0]).name == "lstm-mnist" else "python train.py"

@@ -1,9 +1,8 @@
 """Pictures of a run: where the model errs, which digits it confuses, how its answer forms.
 
 Drawn every ``every_n_validations`` validations and once at test, with matplotlib (figures.py),
-and given to every logger that keeps images (figure_loggers.py: TensorBoard, MLflow, W&B). The
-class keeps its name, which configs and checkpoints of earlier runs use. Collecting what a picture
-needs costs nothing on the validations that draw none.
+and given to every logger that keeps images (figure_loggers.py: TensorBoard, MLflow, W&B).
+Collecting what a picture needs costs nothing on the validations that draw none.
 """
 
 import lightning as L
@@ -11,12 +10,13 @@ import torch
 from torch import Tensor
 
 from lstm_mnist.data.mnist_format import MNIST
+from lstm_mnist.storage.earlier_forms import PICTURES_STATE_KEY
 from lstm_mnist.training.confusions import confusion_matrix
 from lstm_mnist.training.figure_loggers import figure_loggers, send_figure
 from lstm_mnist.training.figures import answer_forms_figure, confusion_figure, misclassified_figure
 
 
-class TensorBoardPictures(L.Callback):
+class Pictures(L.Callback):
     """Confusion matrix, misclassified digits and "how the answer forms".
 
     "How the answer forms" follows the model's reading order: at t rows, columns or pixels, the
@@ -97,6 +97,10 @@ class TensorBoardPictures(L.Callback):
             send_figure(sends, f"{prefix}/answer_forms", figure, step)
 
     # a resumed fit draws at the validations the run would have drawn at, not counting anew
+    @property
+    def state_key(self) -> str:
+        return PICTURES_STATE_KEY  # the name checkpoints file the state under (earlier_forms.py)
+
     def state_dict(self) -> dict:
         return {"validations": self._validations}
 

@@ -13,9 +13,9 @@ from PIL import ExifTags, Image, ImageDraw
 
 from helpers.reading import only
 from helpers.running import QUICK, refused, run_main
-from helpers.user_pictures import png_header_only
-from lstm_mnist.data.user_images import read_picture, to_mnist_form
-from lstm_mnist.data.user_pictures import load_user_images
+from helpers.user_style_pictures import png_header_only
+from lstm_mnist.data.picture_folders import load_user_images
+from lstm_mnist.data.picture_reading import read_picture, to_mnist_form
 from lstm_mnist.errors import UserInputError
 
 
