@@ -19,6 +19,6 @@ __all__ = list(EXPORTS)
 def __getattr__(name: str):
     if name in EXPORTS:
         return getattr(importlib.import_module(EXPORTS[name]), name)
-    from lstm_mnist.storage.earlier_forms import moved_name  # a name of an earlier version, or none
+    from lstm_mnist.moved_names import moved_name  # a name of an earlier version, or none
 
     return moved_name(__name__, name)

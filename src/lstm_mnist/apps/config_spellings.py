@@ -1,12 +1,17 @@
 """What a run's settings may say that LightningCLI does not know, turned into its own before
-it parses them:
+it parses them. Everything else is LightningCLI's and jsonargparse's own: several ``--config``
+files compose, ``--model.net.X`` and ``--model.net.init_args.X`` are one setting, ``--model CLASS``
+and ``--data CLASS`` choose the task and the data. These three stay because users depend on them:
 
 - **the network's settings directly under ``model``**: ``--model.hidden_size 128`` on the command
   line, or ``model: {hidden_size: 128}`` in a config file, means ``--model.net.hidden_size 128``
-  (``model.net.init_args.hidden_size``). It is the short spelling, and the only one that configs
-  and run folders written before the network was a part of its own know.
+  (``model.net.init_args.hidden_size``). It is the spelling the README, the sweep's space and
+  design notes use, and the only one that configs and run folders written before the network was
+  a part of its own know.
 - **``builds_on: FILE``** at the top of a config file: FILE (relative to this one) is read first,
-  then this one, which lists only what differs (``pmnist.yaml`` builds on ``smnist.yaml``).
+  then this one, which lists only what differs (``pmnist.yaml`` builds on ``smnist.yaml``). Several
+  ``--config`` flags do the same, but ``--config configs/robust.yaml`` alone must be the whole
+  recipe: jsonargparse has no way for one config file to include another.
 - **the class paths of runs written before the package was grouped by concern**
   (``lstm_mnist.checkpoints.BestCheckpoint``, ...; storage/earlier_forms.py), so that an earlier
   run's ``config.yaml`` still resumes it, as the message of an interrupted run says.

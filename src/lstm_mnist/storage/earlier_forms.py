@@ -8,25 +8,23 @@ folders' ``config.yaml`` from earlier versions still load, test, predict, export
   was recorded (MNIST alone, as runs then could); ``font_digits`` before the data took any source.
 - **Class paths from before the package was grouped by concern** (``lstm_mnist.checkpoints.X``), in
   an earlier run's ``config.yaml``, as the message of an interrupted run says to resume with.
-- **Names from before the modules were named for what they hold** (``LitLSTMClassifier``, now
-  ``DigitClassifier``; ``data/user_images.py`` and ``data/user_pictures.py``, now
-  ``picture_reading.py`` and ``picture_folders.py``): imported from where they were, they still
-  work for one release, with a ``DeprecationWarning`` that says the new name (``moved_name``).
+
+Names a user imported from an earlier version (``LitLSTMClassifier``, ...) are the other kind of
+history: ``lstm_mnist/moved_names.py``, at the bottom of the package, so that any module can say one
+of its names moved.
 
 One remap stays beside its network, as timm keeps them: ``RecurrentClassifier`` reads the weights of
 a layer once named ``lstm`` (its ``_load_from_state_dict``), so plain PyTorch loads them too.
 ``tests/fixtures/`` keeps a checkpoint and a config.yaml of an earlier version.
 """
 
-import importlib
 import inspect
-import warnings
 from pathlib import Path
 
+from lstm_mnist.data.font_digits import FontDigits
 from lstm_mnist.errors import UserInputError
-
-# Imports nothing else at import: ``lstm_mnist.__getattr__`` reads MOVED_NAMES here, and importing
-# the package must cost nothing (tests/test_overheads.py); the functions import what they convert to.
+from lstm_mnist.nets.network import class_path
+from lstm_mnist.nets.recurrent import RecurrentClassifier
 
 # What a checkpoint written before a setting existed was trained with.
 EARLIER_DEFAULTS = {"cell": "lstm", "order": "rows", "permutation_seed": 0}
@@ -35,9 +33,6 @@ EARLIER_DEFAULTS = {"cell": "lstm", "order": "rows", "permutation_seed": 0}
 def current_hyper_parameters(hyper_parameters: dict, path: str | Path) -> dict:
     """``hyper_parameters`` in today's form: unchanged when they name their network, else the
     recurrent network's settings moved under ``net``."""
-    from lstm_mnist.nets.network import class_path
-    from lstm_mnist.nets.recurrent import RecurrentClassifier
-
     if not isinstance(hyper_parameters, dict):
         raise UserInputError(f"{path} is not a checkpoint of this project: its hyperparameters are not a mapping")
     if "net" in hyper_parameters:
@@ -61,8 +56,6 @@ DATA_STATE = "MNISTDataModule"
 def current_trained_on(recorded: dict | None) -> dict:
     """A checkpoint's record of what its model learned from (``trained_on`` in the DataModule's
     state), as today's DataModule writes it: ``{"augmentation": dict or None, "sources": [words]}``."""
-    from lstm_mnist.data.font_digits import FontDigits
-
     recorded = dict(recorded or {})
     sources = list(recorded.get("sources") or [])
     if recorded.get("font_digits"):  # before the data took any source: the one it then could
@@ -96,29 +89,3 @@ def with_moved_classes(value):
 # Checkpoints file a callback's state under its class's name; the pictures' class was named
 # TensorBoardPictures (it draws for every logger now), and its state keeps that name.
 PICTURES_STATE_KEY = "TensorBoardPictures"
-
-# (module, name) as an earlier version exported it -> (module, name) today; kept for one release.
-MOVED_NAMES = {
-    ("lstm_mnist", "LitLSTMClassifier"): ("lstm_mnist", "DigitClassifier"),
-    ("lstm_mnist.training.recipe", "LitLSTMClassifier"): ("lstm_mnist.training.digit_classifier", "DigitClassifier"),
-    **{
-        ("lstm_mnist.data.user_images", name): ("lstm_mnist.data.picture_reading", name)
-        for name in ("read_picture", "picture_to_mnist", "UnreadablePicture")
-    },
-    ("lstm_mnist.data.user_pictures", "UserPictures"): ("lstm_mnist.data.picture_folders", "PictureFolder"),
-    ("lstm_mnist.data.user_pictures", "load_user_images"): ("lstm_mnist.data.picture_folders", "load_user_images"),
-}
-
-
-def moved_name(module: str, name: str):
-    """The object an earlier import ``from module import name`` meant, with a ``DeprecationWarning``
-    naming today's import; an ``AttributeError`` for a name that never was."""
-    if (module, name) not in MOVED_NAMES:
-        raise AttributeError(f"module {module!r} has no attribute {name!r}")
-    new_module, new_name = MOVED_NAMES[(module, name)]
-    warnings.warn(
-        f"{module}.{name} is now {new_module}.{new_name}: the old name goes in the next release",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return getattr(importlib.import_module(new_module), new_name)
