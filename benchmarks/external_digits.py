@@ -13,9 +13,11 @@ Every picture goes through the same reading as ``predict`` and the demo page
   paper (``data/font_digits.photographed_digit``): off-white paper with grain, dark ink, a random
   size and place, a slight turn, blur, a JPEG. ``--variants`` pictures of each digit in each font.
 - **user-style pictures**: MNIST test digits saved as users save pictures (photos, scans, drawings:
-  ``tests/helpers/picture_folders.py``); these are MNIST's writers, so they test the reading, not the
+  ``tests/helpers/user_style_pictures.py``); these are MNIST's writers, so they test the reading, not the
   writers.
 - **MNIST test set**: the 10,000 images as they are, for comparison (with ``--data-dir``).
+- **wider fonts** (``--wider``): the same photographs in the fonts of ``WIDER_PACKAGES``, a second
+  held-out set picked before any figure on it was seen, scored package by package.
 
 Needs scikit-learn for the first source: ``pip install -e '.[benchmarks]'``.
 """
@@ -33,7 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the user-style pictures of the tests
 
 from lstm_mnist.data.font_digits import photographed_digits  # noqa: E402
-from lstm_mnist.data.font_sources import HELD_OUT_PACKAGES, TRAINING_FONTS, debian_font_files  # noqa: E402
+from lstm_mnist.data.font_sources import (  # noqa: E402
+    HELD_OUT_PACKAGES,
+    TRAINING_FONTS,
+    WIDER_PACKAGES,
+    debian_font_files,
+)
 from lstm_mnist.data.idx_files import missing_files  # noqa: E402
 from lstm_mnist.data.mnist import MNISTDataModule  # noqa: E402
 from lstm_mnist.data.picture_reading import picture_to_mnist, read_picture  # noqa: E402
@@ -79,6 +86,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=3, help="photographs of each digit in each font")
     parser.add_argument("--user-style", type=int, default=600, help="MNIST test digits saved as users save them")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--wider", action="store_true", help="also the wider held-out fonts, package by package")
     args = parser.parse_args()
     model = DigitClassifier.load_from_checkpoint(args.ckpt_path).eval()
     rows = []
@@ -104,6 +112,19 @@ def main() -> None:
             labels.tolist(),
             note + (f"; not installed: {', '.join(missing)}" if missing else ""),
         )
+    for kind, packages in WIDER_PACKAGES.items() if args.wider else ():
+        all_images, all_labels = [], []
+        for package in packages:
+            files, missing = debian_font_files((package,))
+            if not files:
+                print(f"{package}: not installed", file=sys.stderr)
+                continue
+            images, labels = photographed_digits(files, args.variants, args.seed)
+            score(f"wider {kind}: {package}", images, labels.tolist(), f"{len(files)} fonts")
+            all_images.append(images)
+            all_labels += labels.tolist()
+        if all_images:
+            score(f"wider {kind} fonts, all", torch.cat(all_images), all_labels, f"{len(packages)} packages")
     if args.data_dir and not missing_files(args.data_dir):
         import tempfile
 
