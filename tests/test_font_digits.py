@@ -107,7 +107,8 @@ def test_a_tiny_run_of_the_robust_recipe(tiny_data, tmp_path, monkeypatch):
     # predict says what the model learned from
     result = run_main("predict", "--ckpt_path", str(last), root=tmp_path / "predict", data_dir=tiny_data)
     assert (
-        "model: LSTM of 8 units reading rows, trained on MNIST and digits set in fonts (each digit photographed 1x "
+        "model: bidirectional LSTM of 8 units reading rows, trained on MNIST and digits set in fonts (each digit "
+        "photographed 1x "
         "in each printed/handwriting-style training font), varied (turned up to 10 degrees, scaled 0.9-1.1, slanted "
         "0.15, moved 0.08 of the side, 30% thicker)"
     ) in result.err

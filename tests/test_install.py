@@ -100,3 +100,27 @@ def test_an_installed_command_runs_the_same_recipe_and_prints_summaries_and_bar_
     assert sum(bool(FINAL_SUMMARY.match(line)) for line in lines) == 8
     assert any(line.startswith("Epoch 0: 100%") for line in lines)
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_an_installed_package_reads_pictures_with_its_bundled_model(installed, tiny_data, tmp_path):
+    """From the install, no checkout and no --ckpt_path: predict names the bundled model on its first
+    line and writes its predictions; the shipped file is package data, read weights-only, at most 4 MiB."""
+    import torch
+
+    shipped = installed / "lstm_mnist" / "bundled" / "digit-reader.ckpt"
+    assert shipped.is_file() and shipped.stat().st_size <= 4 * 2**20
+    assert torch.load(shipped, weights_only=True)["bundled"]["recipe"] == "configs/robust.yaml"
+    from helpers.user_style_pictures import write_user_style_digits
+    from lstm_mnist.data.mnist import MNISTDataModule
+
+    data = MNISTDataModule(data_dir=str(tiny_data))
+    data.setup("test")
+    write_user_style_digits(*(part[:6] for part in data.splits["test"]), tmp_path / "pictures")
+    result = run_installed(
+        installed, tmp_path, "predict", "--data.predict_path", "pictures", "--trainer.default_root_dir", "runs"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("model: the bundled model (configs/robust.yaml, seed 1: 99.") and "--ckpt_path" in first
+    rows = (tmp_path / "runs" / "lightning_logs" / "version_0" / "predictions.csv").read_text().splitlines()
+    assert len(rows) == 7 and all(row.split(",")[1].isdigit() for row in rows[1:])

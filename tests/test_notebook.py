@@ -37,6 +37,8 @@ def test_notebook_executes(tmp_path, monkeypatch):
     assert pixels > 0.7 and abs(permuted) < 0.3
     accuracy = float(text.split("accuracy on the 10k test set: ")[1].split()[0])
     assert accuracy > 0.9
+    bundled = float(text.split("bundled model, accuracy on the 10k test set: ")[1].split()[0])
+    assert bundled >= 0.993 and "trained on MNIST and digits set in fonts" in text
     pictures = [
         o
         for cell in notebook.cells

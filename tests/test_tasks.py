@@ -6,7 +6,7 @@ import torch
 import yaml
 
 from helpers.reading import only, read_scalars
-from helpers.running import QUICK, refused, run_main
+from helpers.running import QUICK, run_main
 
 
 class NoisyDigits(L.LightningDataModule):
@@ -60,5 +60,6 @@ def test_a_datamodule_of_the_users_own_fits_tests_and_predicts(tmp_path):
     rows = only((tmp_path / "predict").rglob("predictions.csv")).read_text().splitlines()
     assert rows[0].endswith(",label,correct") and len(rows) == 101
     assert rows[1].startswith("image 0,") and rows[-1].startswith("image 99,")
-    # the refusals hold for any data: no untrained answers unasked
-    refused("predict", *data, root=tmp_path / "refused", expect="predict needs a trained model")
+    # no untrained answers unasked, for any data: without a checkpoint the bundled model answers
+    bundled = run_main("predict", *data, root=tmp_path / "bundled")
+    assert bundled.err.splitlines()[0].startswith("model: the bundled model")

@@ -12,6 +12,7 @@ EXPORTS = {
     "DigitClassifier": "lstm_mnist.training.digit_classifier",
     "MNISTDataModule": "lstm_mnist.data.mnist",
     "RecurrentClassifier": "lstm_mnist.nets.recurrent",
+    "pretrained": "lstm_mnist.training.digit_classifier",
 }
 __all__ = list(EXPORTS)
 

@@ -27,6 +27,7 @@ from lstm_mnist.apps.program import program
 from lstm_mnist.apps.quiet import no_restoring_messages, quiet_predicting
 from lstm_mnist.data.mnist import trained_on
 from lstm_mnist.errors import UserInputError
+from lstm_mnist.storage.bundled_model import bundled_path, first_line
 from lstm_mnist.storage.checkpoint_reader import architecture_differences, network_class, read_checkpoint
 from lstm_mnist.training.digit_classifier import DigitClassifier
 from lstm_mnist.training.hparams_tab import HparamsEntry, run_hyperparameters
@@ -65,8 +66,8 @@ class LSTMMNISTCLI(ParsersBuiltOnce, CheckpointOverConfig, LightningCLI):
             "--untrained",
             type=bool,
             default=False,
-            help="validate, test or predict without --ckpt_path: a network that has learned nothing, on purpose "
-            "(its answers are chance); without this flag such a run is refused",
+            help="validate, test or predict without --ckpt_path with a network that has learned nothing, on "
+            "purpose (its answers are chance); without this flag such a run uses the bundled model",
         )
 
     def parse_arguments(self, parser, args) -> None:
@@ -79,11 +80,8 @@ class LSTMMNISTCLI(ParsersBuiltOnce, CheckpointOverConfig, LightningCLI):
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if subcommand in SCORING and not ckpt_path and not self.config[subcommand].get("untrained"):
-            raise UserInputError(
-                f"{subcommand} needs a trained model: --ckpt_path PATH (a checkpoint that fit wrote, e.g. "
-                f"lightning_logs/version_0/checkpoints/last.ckpt); --untrained true {subcommand}s an untrained "
-                "network on purpose"
-            )
+            ckpt_path = self.config[subcommand].ckpt_path = str(the_bundled_model(subcommand))
+            print(first_line(ckpt_path), file=sys.stderr, flush=True)
         if not ckpt_path or ckpt_path in ("best", "last", "hpc", "registry"):
             return
         self.checkpoint = read_checkpoint(ckpt_path)
@@ -262,6 +260,19 @@ def network_shorthand() -> set[str]:
     those of the network the default config names, which are not the recipe's own."""
     default_net = network_class(default_classes()["model.init_args.net"])
     return set(inspect.signature(default_net).parameters) - set(inspect.signature(DigitClassifier).parameters)
+
+
+def the_bundled_model(subcommand: str) -> Path:
+    """The package's trained model, for a command given no checkpoint; where an install lacks it,
+    one line: nothing answers with an untrained network unasked."""
+    path = bundled_path()
+    if not path.is_file():
+        raise UserInputError(
+            f"{subcommand} needs a trained model: --ckpt_path PATH (a checkpoint that fit wrote, e.g. "
+            f"lightning_logs/version_0/checkpoints/last.ckpt); this install has no bundled model ({path}); "
+            f"--untrained true {subcommand}s an untrained network on purpose"
+        )
+    return path
 
 
 def task_class_path(stored: str | None, subcommand: str) -> str:

@@ -23,6 +23,7 @@ from torch import Tensor
 from lstm_mnist.apps.program import program
 from lstm_mnist.data.picture_reading import UnreadablePicture, picture_to_mnist, read_picture
 from lstm_mnist.errors import UserInputError
+from lstm_mnist.storage.bundled_model import given_or_bundled
 from lstm_mnist.training.digit_classifier import DigitClassifier
 
 WELCOME = "Draw a digit, then press **Read it**."
@@ -152,7 +153,7 @@ def main(args: list[str] | None = None, block: bool = True):
     """``python demo.py``. With ``block=False`` (tests) the page is served from a thread and
     returned, to be stopped with its ``close()``."""
     parser = argparse.ArgumentParser(prog="demo.py", description="Draw a digit and watch a trained model read it.")
-    parser.add_argument("--ckpt_path", required=True, help="a checkpoint written by this project's fit")
+    parser.add_argument("--ckpt_path", help="a checkpoint written by this project's fit (default: the bundled model)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 shares it on your network)")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
     parser.add_argument(
@@ -172,7 +173,7 @@ def main(args: list[str] | None = None, block: bool = True):
         if options.keep_files_for < 1:
             raise UserInputError(f"--keep_files_for must be at least 1 second, got {options.keep_files_for}")
         max_file_size = byte_count(options.max_file_size)
-        model = DigitClassifier.load_from_checkpoint(options.ckpt_path).eval()
+        model = DigitClassifier.load_from_checkpoint(given_or_bundled(options.ckpt_path)).eval()
         if not port_free(options.host, options.port):
             raise UserInputError(f"port {options.port} on {options.host} is in use: choose another with --port")
         os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls out

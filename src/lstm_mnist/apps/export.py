@@ -22,6 +22,7 @@ from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.storage.atomic import write_atomically
+from lstm_mnist.storage.bundled_model import given_or_bundled
 from lstm_mnist.training.digit_classifier import DigitClassifier
 
 INPUT, OUTPUT = "pixels", "logits"
@@ -128,7 +129,7 @@ def main(args: list[str] | None = None) -> None:
         prog="export.py",
         description="Export a trained checkpoint to ONNX (raw pixels in, logits out) and check it with onnxruntime.",
     )
-    parser.add_argument("--ckpt_path", required=True, help="a checkpoint written by this project's fit")
+    parser.add_argument("--ckpt_path", help="a checkpoint written by this project's fit (default: the bundled model)")
     parser.add_argument("--output", default="model.onnx", help="the ONNX file to write (default: model.onnx)")
     parser.add_argument(
         "--data_dir",
@@ -137,4 +138,4 @@ def main(args: list[str] | None = None) -> None:
     )
     options = parser.parse_args(args)
     with program():
-        print(export(options.ckpt_path, options.output, options.data_dir))
+        print(export(given_or_bundled(options.ckpt_path), options.output, options.data_dir))

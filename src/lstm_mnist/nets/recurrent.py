@@ -104,8 +104,11 @@ class RecurrentClassifier(Network):
 
     @property
     def description(self) -> str:
-        """The network in a few words: ``LSTM of 64 units reading rows``."""
-        return f"{self.cell.upper()} of {self.rnn.hidden_size} units reading {self.order}"
+        """The network in a few words: ``LSTM of 64 units reading rows``, ``2-layer bidirectional LSTM
+        of 128 units reading rows``."""
+        layers = f"{self.rnn.num_layers}-layer " if self.rnn.num_layers > 1 else ""
+        both_ways = "bidirectional " if self.rnn.bidirectional else ""
+        return f"{layers}{both_ways}{self.cell.upper()} of {self.rnn.hidden_size} units reading {self.order}"
 
     @property
     def step_name(self) -> str:

@@ -14,6 +14,7 @@ from lstm_mnist.data.mnist import trained_on
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.nets.network import Network, class_path
+from lstm_mnist.storage.bundled_model import bundled_path
 from lstm_mnist.storage.checkpoint_reader import build_network, read_checkpoint
 from lstm_mnist.training.metric_names import (
     TEST_ACC,
@@ -265,3 +266,10 @@ def network_config(net: nn.Module) -> dict[str, Any]:
             "so that checkpoints can rebuild it"
         )
     return {"class_path": class_path(type(net)), "init_args": net.settings}
+
+
+def pretrained(map_location=None) -> DigitClassifier:
+    """The model the package ships (storage/bundled_model.py; the README's model card says what it
+    reads well and what not), ready to read digits: ``pretrained().eval()(images)`` gives logits for
+    raw ``[batch, 28, 28]`` images in [0, 1]."""
+    return DigitClassifier.load_from_checkpoint(bundled_path(), map_location=map_location)

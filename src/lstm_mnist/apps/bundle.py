@@ -1,0 +1,78 @@
+"""``python -m lstm_mnist.apps.bundle --ckpt_path LAST --recipe R --seed S``: a fit's checkpoint made
+into the model the package ships (storage/bundled_model.py), its MNIST test figure measured and
+written into it.
+
+Kept: the weights, the hyperparameters (which rebuild the network), what the model learned from,
+the step it was written at. Dropped: what only resuming needs (the optimizer's state, the loops',
+the callbacks', where the batches stood), which would triple the file and name folders of the
+machine that trained it. The same checkpoint gives the same file, byte for byte.
+"""
+
+import argparse
+import io
+import sys
+
+import torch
+
+from lstm_mnist.apps.program import program
+from lstm_mnist.data.mnist import MNISTDataModule
+from lstm_mnist.errors import UserInputError
+from lstm_mnist.storage.atomic import write_atomically
+from lstm_mnist.storage.bundled_model import CARD_KEY, bundled_path
+from lstm_mnist.storage.checkpoint_reader import read_checkpoint
+from lstm_mnist.storage.earlier_forms import DATA_STATE
+from lstm_mnist.training.digit_classifier import DigitClassifier
+
+LARGEST = 4 * 2**20  # bytes: the package must stay small to install
+KEPT = ("state_dict", "hyper_parameters", "pytorch-lightning_version", "epoch", "global_step")
+
+
+def mnist_test_accuracy(model: DigitClassifier, data_dir: str | None) -> tuple[float, torch.Tensor]:
+    """``(accuracy, confusion [true, predicted])`` of ``model`` on MNIST's 10k test images."""
+    data = MNISTDataModule(data_dir=data_dir, download=False)
+    data.setup("test")
+    images, labels = data.splits["test"]
+    with torch.inference_mode():
+        predicted = torch.cat([model(images[i : i + 1000]).argmax(dim=1) for i in range(0, len(labels), 1000)])
+    confusion = torch.zeros(10, 10, dtype=torch.long)
+    confusion.index_put_((labels, predicted), torch.ones_like(labels), accumulate=True)
+    return float((predicted == labels).float().mean()), confusion
+
+
+def bundle(ckpt_path: str, recipe: str, seed: int, data_dir: str | None, output) -> str:
+    checkpoint = read_checkpoint(ckpt_path)
+    model = DigitClassifier.from_checkpoint(checkpoint, ckpt_path).eval()
+    accuracy, confusion = mnist_test_accuracy(model, data_dir)
+    shipped = {key: checkpoint[key] for key in KEPT if key in checkpoint}
+    shipped[DATA_STATE] = {"trained_on": (checkpoint.get(DATA_STATE) or {}).get("trained_on")}
+    shipped[CARD_KEY] = {
+        "recipe": recipe,
+        "seed": seed,
+        "mnist_test_acc": accuracy,
+        "mnist_test_confusion": confusion.tolist(),
+        "step": checkpoint.get("global_step"),
+    }
+    buffer = io.BytesIO()
+    torch.save(shipped, buffer)
+    if buffer.tell() > LARGEST:
+        raise UserInputError(f"{ckpt_path} makes a file of {buffer.tell() / 2**20:.1f} MiB: at most 4 MiB ships")
+    write_atomically(output, lambda file: file.write(buffer.getvalue()))
+    return f"wrote {output} ({buffer.tell() / 2**20:.2f} MiB): {model.description}, {accuracy:.2%} on MNIST's test set"
+
+
+def main(args: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m lstm_mnist.apps.bundle", description="Make a fit's checkpoint the model the package ships."
+    )
+    parser.add_argument("--ckpt_path", required=True, help="the fit's checkpoint (its last.ckpt)")
+    parser.add_argument("--recipe", required=True, help="the config that trained it, as the card names it")
+    parser.add_argument("--seed", type=int, required=True, help="the seed it was trained with (--seed_everything)")
+    parser.add_argument("--data_dir", help="folder holding MNIST/raw/ (default: $LSTM_MNIST_DATA_DIR or data)")
+    parser.add_argument("--output", default=str(bundled_path()), help="the file to write (default: the package's)")
+    options = parser.parse_args(args)
+    with program():
+        print(bundle(options.ckpt_path, options.recipe, options.seed, options.data_dir, options.output))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

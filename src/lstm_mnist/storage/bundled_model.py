@@ -1,0 +1,48 @@
+"""The trained model the package ships: what every command that reads a checkpoint uses when the
+user gives none, so that nothing answers with an untrained network and nobody must train first.
+
+The file is a checkpoint of this project, weights and plain values only (``torch.load(...,
+weights_only=True)`` reads it), stripped of what only resuming needs (optimizer state, loops,
+callbacks), with a ``bundled`` entry saying what it is: the recipe and seed that trained it and
+its figure on MNIST's test set. ``apps/bundle.py`` makes it from a fit's ``last.ckpt``; the README's
+model card says how it reads digits from elsewhere.
+"""
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+BUNDLED_FILE = ("bundled", "digit-reader.ckpt")  # in the package, as package data
+CARD_KEY = "bundled"  # the checkpoint's entry that says what the bundled model is
+
+
+def bundled_path() -> Path:
+    """Where the installed package keeps the bundled model (setuptools installs package data as
+    files, in a wheel's install as in an editable one)."""
+    return Path(str(resources.files("lstm_mnist").joinpath(*BUNDLED_FILE)))
+
+
+def card(checkpoint_path: str | Path | None = None) -> dict:
+    """The ``bundled`` entry of a bundled model's file (the package's, unless a path is given)."""
+    path = Path(checkpoint_path) if checkpoint_path else bundled_path()
+    return torch.load(path, map_location="cpu", weights_only=True, mmap=True)[CARD_KEY]
+
+
+def first_line(checkpoint_path: str | Path | None = None) -> str:
+    """What a command says first when it uses the bundled model."""
+    about = card(checkpoint_path)
+    return (
+        f"model: the bundled model ({about['recipe']}, seed {about['seed']}: {about['mnist_test_acc']:.2%} on "
+        "MNIST's 10k test set); give --ckpt_path to use one of your own"
+    )
+
+
+def given_or_bundled(ckpt_path: str | None) -> str:
+    """``ckpt_path``, or the bundled model's file, said on stderr first, when none is given."""
+    if ckpt_path:
+        return ckpt_path
+    path = bundled_path()
+    print(first_line(path), file=sys.stderr, flush=True)
+    return str(path)
