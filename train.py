@@ -1,4 +1,4 @@
-from lstm_mnist.apps.cli import main
+from lstm_mnist.command import main
 
 if __name__ == "__main__":
     main()

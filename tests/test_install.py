@@ -124,3 +124,12 @@ def test_an_installed_package_reads_pictures_with_its_bundled_model(installed, t
     assert first.startswith("model: the bundled model (configs/robust.yaml, seed 1: 99.") and "--ckpt_path" in first
     rows = (tmp_path / "runs" / "lightning_logs" / "version_0" / "predictions.csv").read_text().splitlines()
     assert len(rows) == 7 and all(row.split(",")[1].isdigit() for row in rows[1:])
+    # `read`, the same pictures, the same digits, from the ONNX file shipped beside the weights
+    assert (installed / "lstm_mnist" / "bundled" / "digit-reader.onnx").is_file()
+    pictures = sorted(str(path.relative_to(tmp_path)) for path in (tmp_path / "pictures").iterdir())
+    read = run_installed(installed, tmp_path, "read", *pictures)
+    assert read.returncode == 0, read.stderr
+    predicted = {row.split(",")[0]: row.split(",")[1] for row in rows[1:]}
+    assert [line.split(": ")[1].split()[0] for line in read.stdout.splitlines()] == [
+        predicted[name] for name in pictures
+    ]

@@ -7,7 +7,10 @@ from helpers.paths import ROOT
 
 PACKAGE = ROOT / "src" / "lstm_mnist"
 # Bottom first; a module belongs to the longest prefix that names it.
-LAYERS = ["errors", "moved_names", "adapters", "data.mnist_format", "nets", "data", "storage", "training", "apps"]
+LAYERS = [
+    *("errors", "moved_names", "adapters", "data.mnist_format", "nets", "data", "storage", "training", "apps"),
+    *("read_command", "command"),  # `lstm-mnist read` (no Lightning), then the dispatcher over it and apps
+]
 
 
 def layer(module: str) -> int | None:

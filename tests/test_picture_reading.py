@@ -19,6 +19,11 @@ from lstm_mnist.data.picture_reading import read_picture, to_mnist_form
 from lstm_mnist.errors import UserInputError
 
 
+def mnist_form(image):
+    """``to_mnist_form`` (numpy and Pillow alone) as the tensor predict gets."""
+    return torch.from_numpy(to_mnist_form(image))
+
+
 def bar_picture(ink, paper, size=(240, 160), box=(150, 20, 170, 140), mode="RGB") -> Image.Image:
     """A vertical stroke (a "1") drawn off-centre on a page."""
     page = Image.new(mode, size, paper)
@@ -35,7 +40,7 @@ def bar_picture(ink, paper, size=(240, 160), box=(150, 20, 170, 140), mode="RGB"
     ],
 )
 def test_pictures_become_light_centred_20_pixel_digits(picture):
-    digit = to_mnist_form(picture)
+    digit = mnist_form(picture)
     assert digit.shape == (28, 28) and digit.dtype == torch.float32
     assert float(digit.max()) == pytest.approx(1.0, abs=0.05) and float(digit.min()) == 0.0
     rows, columns = torch.nonzero(digit > 0.5, as_tuple=True)
@@ -132,10 +137,10 @@ def photo_with_orientation(upright: Image.Image, orientation: int, path: Path) -
 
 @pytest.mark.parametrize("orientation", sorted(SHOWN_BY))
 def test_a_phone_photo_is_read_upright_by_its_exif_orientation(orientation, tmp_path):
-    upright = to_mnist_form(seven())
+    upright = mnist_form(seven())
     path = photo_with_orientation(seven(), orientation, tmp_path / "photo.jpg")
     with Image.open(path) as stored:  # the pixels on disk are not upright...
-        assert (to_mnist_form(stored) - upright).abs().mean() > 0.05
+        assert (mnist_form(stored) - upright).abs().mean() > 0.05
     assert (read_picture(path) - upright).abs().mean() < 0.02  # ...what is read is
 
 
@@ -152,7 +157,7 @@ def ink_on_transparent(mode: str, ink: int = 0) -> Image.Image:
 @pytest.mark.parametrize("mode, ink", [("RGBA", 0), ("LA", 0), ("RGBA", 255)])
 def test_a_drawing_on_a_transparent_background_is_ink_on_paper(mode, ink, tmp_path):
     ink_on_transparent(mode, ink).save(tmp_path / "drawing.png")
-    assert (read_picture(tmp_path / "drawing.png") - to_mnist_form(seven())).abs().mean() < 0.02
+    assert (read_picture(tmp_path / "drawing.png") - mnist_form(seven())).abs().mean() < 0.02
 
 
 def test_a_palette_picture_with_a_transparent_index(tmp_path):
@@ -161,7 +166,7 @@ def test_a_palette_picture_with_a_transparent_index(tmp_path):
     palette.save(tmp_path / "drawing.png", transparency=1)
     with Image.open(tmp_path / "drawing.png") as saved:
         assert saved.mode == "P" and saved.info["transparency"] == 1
-    assert (read_picture(tmp_path / "drawing.png") - to_mnist_form(seven())).abs().mean() < 0.02
+    assert (read_picture(tmp_path / "drawing.png") - mnist_form(seven())).abs().mean() < 0.02
 
 
 def test_sixteen_bit_grey_is_scaled_not_clipped(tmp_path):
@@ -169,7 +174,7 @@ def test_sixteen_bit_grey_is_scaled_not_clipped(tmp_path):
     Image.fromarray(pixels).save(tmp_path / "scan16.png")
     with Image.open(tmp_path / "scan16.png") as saved:
         assert saved.mode == "I;16"
-    assert (read_picture(tmp_path / "scan16.png") - to_mnist_form(seven())).abs().mean() < 0.02
+    assert (read_picture(tmp_path / "scan16.png") - mnist_form(seven())).abs().mean() < 0.02
 
 
 def test_bombs_huge_truncated_and_blank_files_are_skipped_in_a_folder_and_refused_alone(tmp_path, capsys):
@@ -216,7 +221,7 @@ def memory_kb(field: str) -> int:
 def test_a_63_megapixel_photo_is_decoded_at_an_eighth_of_its_size(tmp_path):
     """Whole, in RGB, it would take 240 MB; a JPEG can be decoded reduced, so it is read."""
     seven(size=(300, 400)).resize((7000, 9000)).convert("RGB").save(tmp_path / "photo.jpg", quality=80)
-    assert (read_picture(tmp_path / "photo.jpg") - to_mnist_form(seven())).abs().mean() < 0.02
+    assert (read_picture(tmp_path / "photo.jpg") - mnist_form(seven())).abs().mean() < 0.02
 
 
 def test_a_12000_pixel_scan_is_read_in_bounded_memory(tmp_path):

@@ -1,6 +1,6 @@
 """``python -m lstm_mnist.apps.bundle --ckpt_path LAST --recipe R --seed S``: a fit's checkpoint made
 into the model the package ships (storage/bundled_model.py), its MNIST test figure measured and
-written into it.
+written into it, and the same model as ONNX beside it (for ``lstm-mnist read``).
 
 Kept: the weights, the hyperparameters (which rebuild the network), what the model learned from,
 the step it was written at. Dropped: what only resuming needs (the optimizer's state, the loops',
@@ -11,9 +11,11 @@ machine that trained it. The same checkpoint gives the same file, byte for byte.
 import argparse
 import io
 import sys
+from pathlib import Path
 
 import torch
 
+from lstm_mnist.apps.export import export
 from lstm_mnist.apps.program import program
 from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.errors import UserInputError
@@ -57,7 +59,13 @@ def bundle(ckpt_path: str, recipe: str, seed: int, data_dir: str | None, output)
     if buffer.tell() > LARGEST:
         raise UserInputError(f"{ckpt_path} makes a file of {buffer.tell() / 2**20:.1f} MiB: at most 4 MiB ships")
     write_atomically(output, lambda file: file.write(buffer.getvalue()))
-    return f"wrote {output} ({buffer.tell() / 2**20:.2f} MiB): {model.description}, {accuracy:.2%} on MNIST's test set"
+    # The same model for onnxruntime, beside it, for `lstm-mnist read` (no torch to import): written
+    # only after its parity with PyTorch on the 10k test set is checked (apps/export.py).
+    exported = export(str(output), str(Path(output).with_suffix(".onnx")), data_dir)
+    return (
+        f"wrote {output} ({buffer.tell() / 2**20:.2f} MiB): {model.description}, {accuracy:.2%} on MNIST's test "
+        f"set\n{exported}"
+    )
 
 
 def main(args: list[str] | None = None) -> None:

@@ -29,6 +29,11 @@ class ImageFormat:
     def pixels(self) -> int:
         return self.side * self.side
 
+    def standardized(self, images):
+        """Raw pixels in [0, 1] with the training pixels' mean 0 and standard deviation 1: what a
+        model trained with ``normalize_input`` reads (a tensor or a numpy array alike)."""
+        return (images - self.mean) / self.std
+
 
 # MNIST: 28x28 images of the digits 0-9, each fitted to a 20x20 box and centred by its centre of
 # mass; mean and standard deviation of the 60k training images' pixels in [0, 1].

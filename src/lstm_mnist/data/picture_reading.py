@@ -3,6 +3,10 @@
 MNIST's digits are light on a black background, scaled to fit a 20x20 box with their aspect
 ratio kept, and placed in the 28x28 image so that their centre of mass is at the centre.
 A model trained on MNIST only reads other pictures well once they look like that.
+
+Numpy and Pillow alone do the work (``*_array``), so that ``lstm-mnist read`` answers without
+importing torch; ``read_picture`` and ``picture_to_mnist`` give the same pixels as a tensor, for
+predict, the demo page and training sources. One implementation for every way in.
 """
 
 import warnings
@@ -10,10 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
-from torch import Tensor
-from torch.nn import functional as F
 
 from lstm_mnist.data.mnist_format import MNIST
 
@@ -33,9 +34,23 @@ class UnreadablePicture(ValueError):
     """A picture that cannot be read as a digit; the message says why, in a user's words."""
 
 
-def read_picture(source: str | Path | IO[bytes]) -> Tensor:
+def read_picture(source: str | Path | IO[bytes]):
+    """``read_picture_array`` as a ``[28, 28]`` float tensor."""
+    import torch
+
+    return torch.from_numpy(read_picture_array(source))
+
+
+def picture_to_mnist(image: Image.Image):
+    """``picture_to_mnist_array`` as a ``[28, 28]`` float tensor."""
+    import torch
+
+    return torch.from_numpy(picture_to_mnist_array(image))
+
+
+def read_picture_array(source: str | Path | IO[bytes]) -> np.ndarray:
     """A user's picture file in MNIST's form, read the way an image viewer shows it. Every picture a
-    user gives (``predict``, the demo page) enters here."""
+    user gives (``predict``, ``read``, the demo page) enters here."""
     try:
         with warnings.catch_warnings():
             # Above Pillow's limit (89 million pixels) it warns; DECODE_BUDGET bounds the cost instead.
@@ -50,7 +65,7 @@ def read_picture(source: str | Path | IO[bytes]) -> Tensor:
                         f"{decoded / 2**20:,.0f} MB to decode, more than the {DECODE_BUDGET // 2**20} MB allowed; "
                         "save a smaller copy"
                     )
-                return picture_to_mnist(image)
+                return picture_to_mnist_array(image)
     except UnidentifiedImageError as error:
         raise UnreadablePicture("not an image PIL can read") from error
     except Image.DecompressionBombError as error:
@@ -59,7 +74,7 @@ def read_picture(source: str | Path | IO[bytes]) -> Tensor:
         raise UnreadablePicture(f"truncated or damaged ({error})") from error
 
 
-def picture_to_mnist(image: Image.Image) -> Tensor:
+def picture_to_mnist_array(image: Image.Image) -> np.ndarray:
     """``image`` as a viewer shows it (upright, transparency over paper), then in MNIST's form."""
     return to_mnist_form(as_shown(image))
 
@@ -95,28 +110,35 @@ def sixteen_bit_to_grey(image: Image.Image) -> Image.Image:
     return Image.fromarray((values.clip(0, top) / top * 255).round().astype(np.uint8))
 
 
-def to_mnist_form(image: Image.Image) -> Tensor:
-    """A ``[28, 28]`` float tensor in [0, 1], light digit on dark, centred as MNIST's are."""
-    grey = torch.from_numpy(np.asarray(image.convert("L"), dtype=np.float32) / 255.0)
-    border = torch.cat([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if border.median() > 0.5:  # dark ink on light paper
+def to_mnist_form(image: Image.Image) -> np.ndarray:
+    """A ``[28, 28]`` float32 array in [0, 1], light digit on dark, centred as MNIST's are."""
+    grey = np.asarray(image.convert("L"), dtype=np.float32) / np.float32(255.0)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if lower_median(border) > 0.5:  # dark ink on light paper
         grey, border = 1.0 - grey, 1.0 - border
-    background = border.median()
-    grey = ((grey - background) / (grey.max() - background).clamp(min=1e-6)).clamp(0, 1)
+    background = lower_median(border)
+    grey = ((grey - background) / max(grey.max() - background, np.float32(1e-6))).clip(0, 1)
     grey[grey < NOISE_LEVEL] = 0
-    rows, columns = torch.nonzero(grey > INK_LEVEL, as_tuple=True)
+    rows, columns = np.nonzero(grey > INK_LEVEL)
     if len(rows) == 0:
         raise UnreadablePicture("no digit found (the picture is blank)")
     crop = grey[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
     scale = MNIST.digit_box / max(crop.shape)
     height, width = (max(1, round(side * scale)) for side in crop.shape)
-    digit = F.interpolate(crop[None, None], size=(height, width), mode="bilinear", antialias=True)[0, 0].clamp(0, 1)
+    # Pillow's bilinear resampling widens its filter when it shrinks (antialiasing), as torch's
+    # interpolate(antialias=True) does, which this replaced.
+    digit = np.asarray(Image.fromarray(crop, mode="F").resize((width, height), Image.BILINEAR)).clip(0, 1)
     # Place the centre of mass at the centre, keeping the whole digit inside the 28x28 field.
-    mass = digit.sum().clamp(min=1e-6)
-    centre_row = (digit.sum(dim=1) * torch.arange(height)).sum() / mass
-    centre_column = (digit.sum(dim=0) * torch.arange(width)).sum() / mass
+    mass = max(digit.sum(), np.float32(1e-6))
+    centre_row = (digit.sum(axis=1) * np.arange(height, dtype=np.float32)).sum() / mass
+    centre_column = (digit.sum(axis=0) * np.arange(width, dtype=np.float32)).sum() / mass
     top = int(min(max(round(MNIST.side / 2 - 0.5 - float(centre_row)), 0), MNIST.side - height))
     left = int(min(max(round(MNIST.side / 2 - 0.5 - float(centre_column)), 0), MNIST.side - width))
-    canvas = torch.zeros(MNIST.side, MNIST.side)
+    canvas = np.zeros((MNIST.side, MNIST.side), dtype=np.float32)
     canvas[top : top + height, left : left + width] = digit
     return canvas
+
+
+def lower_median(values: np.ndarray) -> np.float32:
+    """The lower of the two middle values of an even count (as torch's median), the middle one of an odd."""
+    return np.sort(values)[(len(values) - 1) // 2]

@@ -86,9 +86,7 @@ class DigitClassifier(L.LightningModule):
     def standardize(self, images: Tensor) -> Tensor:
         """Raw pixels in [0, 1] -> what the network was trained on."""
         images = images.float()
-        if self.hparams.normalize_input:
-            images = (images - MNIST.mean) / MNIST.std
-        return images
+        return MNIST.standardized(images) if self.hparams.normalize_input else images
 
     def forward(self, images: Tensor) -> Tensor:
         """Logits ``[batch, 10]`` for raw images in [0, 1], ``[batch, 28, 28]`` or ``[batch, 1, 28, 28]``."""
