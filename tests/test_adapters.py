@@ -97,6 +97,7 @@ def test_tensorboard_writer_gives_its_file_writer_and_events_file(tmp_path):
     assert [(event.step, event.value) for event in accumulator.Scalars("raw")] == [(3, 1.5)]
 
 
+@pytest.mark.slow  # Optuna makes its SQLite schema
 def test_optuna_trial_id_is_the_storages(tmp_path):
     optuna = pytest.importorskip("optuna", reason="the sweep extra: pip install -e '.[sweep]'")
 
@@ -108,6 +109,7 @@ def test_optuna_trial_id_is_the_storages(tmp_path):
     storage.record_heartbeat(trial_id(trial))
 
 
+@pytest.mark.slow  # importing wandb
 def test_wandb_settings_say_offline():
     wandb = pytest.importorskip("wandb", reason="the wandb extra: pip install -e '.[wandb]'")
 

@@ -1,6 +1,7 @@
 """Data sources are parts: a folder of a user's labelled pictures joins the training images with one
 class and a config entry, read as predict reads pictures and checked as predict's labels are."""
 
+import pytest
 import torch
 import yaml
 
@@ -41,6 +42,7 @@ def test_a_labelled_folder_joins_the_training_images(tiny_data, tmp_path):
     assert torch.equal(joined.splits["val"][0], plain.splits["val"][0])  # validation stays MNIST's
 
 
+@pytest.mark.slow  # a fit and a predict
 def test_a_config_lists_it_and_the_checkpoint_says_so(tiny_data, tmp_path):
     labelled_folder(tiny_data, tmp_path / "mine")
     config = tmp_path / "mine.yaml"
@@ -54,6 +56,7 @@ def test_a_config_lists_it_and_the_checkpoint_says_so(tiny_data, tmp_path):
     assert f"trained on MNIST and the labelled pictures of {tmp_path / 'mine'}, 3x" in result.err
 
 
+@pytest.mark.slow  # three runs refused as training starts
 def test_a_folder_it_cannot_train_on_is_one_line(tiny_data, tmp_path):
     truth = labelled_folder(tiny_data, tmp_path / "mine")
     flags = ("fit", *QUICK, f"--data.sources+={SOURCE}")

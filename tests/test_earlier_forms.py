@@ -101,6 +101,7 @@ def test_its_runs_config_yaml_resumes_it_as_the_interrupted_message_says(tiny_da
         assert final["state_dict"][name].flatten()[:5].tolist() == pytest.approx(first_values, abs=1e-4), name
 
 
+@pytest.mark.slow  # a fit and a predict
 def test_a_record_of_font_digits_from_before_the_sources_is_read_as_today(tiny_data, tmp_path):
     """Checkpoints written before the data took any source recorded ``font_digits`` by its settings."""
     run_main("fit", *QUICK, root=tmp_path / "run", data_dir=tiny_data)

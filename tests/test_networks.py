@@ -139,6 +139,8 @@ class WideNet(Network):
 def test_another_network_gets_its_own_defaults_not_the_lstms(choice, given, expected, tiny_data, tmp_path):
     printed = yaml.safe_load(run_main("fit", *choice, *given, "--print_config").out)
     assert printed["model"]["init_args"]["net"] == {"class_path": f"{__name__}.WideNet", "init_args": expected}
+    if len(choice) + len(given) > 2:
+        return  # what is printed is what runs: the first of the three fits shows it (below)
     run_main("fit", *QUICK, *choice, *given, root=tmp_path, data_dir=tiny_data)
     last = only(tmp_path.glob("lightning_logs/version_*/checkpoints/last.ckpt"))
     stored = torch.load(last, weights_only=True)["hyper_parameters"]["net"]

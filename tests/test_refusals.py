@@ -178,16 +178,21 @@ def test_diverging_run_stops_and_keeps_its_checkpoints(tiny_data, tmp_path):
         assert all(torch.isfinite(t).all() for t in state["state_dict"].values() if t.is_floating_point())
 
 
+WRITTEN = {"validate": "events.out.*", "test": "events.out.*", "predict": "predictions.csv"}
+
+
 @pytest.mark.parametrize("subcommand", ["validate", "test", "predict"])
-def test_no_checkpoint_means_the_bundled_model_unless_an_untrained_network_is_asked_for(
-    subcommand, tiny_data, tmp_path
-):
-    """An untrained network answers by chance (test/acc 0.09): without ``--ckpt_path`` a run uses the
-    model the package ships and says so first; ``--untrained true`` asks for the untrained network on
-    purpose (tests/test_bundled_model.py: an install without the file refuses in one line)."""
-    bundled = run_main(subcommand, *TINY_ARGS, root=tmp_path / "bundled", data_dir=tiny_data)
+def test_an_untrained_network_answers_only_when_asked_for(subcommand, tiny_data, tmp_path):
+    """An untrained network answers by chance (test/acc 0.09): ``--untrained true`` asks for one on
+    purpose; without it and without ``--ckpt_path`` the bundled model answers (the next test;
+    tests/test_bundled_model.py: an install without the file refuses in one line)."""
+    asked = run_main(subcommand, *TINY_ARGS, "--untrained", "true", root=tmp_path, data_dir=tiny_data)
+    assert "bundled" not in asked.err and list(tmp_path.rglob(WRITTEN[subcommand]))
+
+
+@pytest.mark.slow  # the bundled model: two bidirectional layers of 128
+@pytest.mark.parametrize("subcommand", ["validate", "test", "predict"])
+def test_no_checkpoint_means_the_bundled_model(subcommand, tiny_data, tmp_path):
+    bundled = run_main(subcommand, *TINY_ARGS, root=tmp_path, data_dir=tiny_data)
     assert bundled.err.splitlines()[0].startswith("model: the bundled model (configs/robust.yaml, seed 1: ")
-    asked = run_main(subcommand, *TINY_ARGS, "--untrained", "true", root=tmp_path / "asked", data_dir=tiny_data)
-    assert "bundled" not in asked.err
-    written = {"validate": "events.out.*", "test": "events.out.*", "predict": "predictions.csv"}[subcommand]
-    assert list((tmp_path / "asked").rglob(written)) and list((tmp_path / "bundled").rglob(written))
+    assert list(tmp_path.rglob(WRITTEN[subcommand]))

@@ -2,6 +2,7 @@
 and predicts through the CLI with the project's callbacks, checkpoints and refusals."""
 
 import lightning as L
+import pytest
 import torch
 import yaml
 
@@ -43,6 +44,7 @@ class NoisyDigits(L.LightningDataModule):
         return torch.utils.data.DataLoader(self._split(3), batch_size=self.batch_size)
 
 
+@pytest.mark.slow  # a fit, a test and two predicts, one with the bundled model
 def test_a_datamodule_of_the_users_own_fits_tests_and_predicts(tmp_path):
     data = [f"--data={__name__}.NoisyDigits", "--data.size", "100"]
     printed = yaml.safe_load(run_main("fit", *data, "--print_config").out)

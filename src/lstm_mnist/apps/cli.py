@@ -7,6 +7,7 @@ the recipe and the callbacks are in ``default.yaml``. Problems with the
 user's input end the run with one line on stderr and exit code 1.
 """
 
+import functools
 import inspect
 import sys
 import tempfile
@@ -245,6 +246,7 @@ def default_callbacks() -> list[Namespace]:
     return [Namespace(class_path=c["class_path"], init_args=Namespace(**c.get("init_args", {}))) for c in listed]
 
 
+@functools.cache  # package data: the same for the whole process (every run asks: 5 ms each time)
 def default_classes() -> dict[str, str]:
     """The classes the default config names for the task, the data and the network."""
     config = yaml.safe_load(default_config().read_text())
@@ -255,11 +257,12 @@ def default_classes() -> dict[str, str]:
     }
 
 
-def network_shorthand() -> set[str]:
+@functools.cache
+def network_shorthand() -> frozenset[str]:
     """The network settings that may be given directly under ``model`` (``--model.hidden_size``):
     those of the network the default config names, which are not the recipe's own."""
     default_net = network_class(default_classes()["model.init_args.net"])
-    return set(inspect.signature(default_net).parameters) - set(inspect.signature(DigitClassifier).parameters)
+    return frozenset(inspect.signature(default_net).parameters) - set(inspect.signature(DigitClassifier).parameters)
 
 
 def the_bundled_model(subcommand: str) -> Path:

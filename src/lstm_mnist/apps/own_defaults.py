@@ -27,6 +27,8 @@ def with_own_defaults(
     """``args`` followed by one ``--config`` that gives each class the user chose in place of
     ``default_classes[key]`` its own defaults under the values the user gave; ``args`` unchanged
     when no class was chosen, or when they do not parse (the real parse then says why)."""
+    if not any(map(may_choose_a_class, args)):
+        return args  # nothing can name a class: no second parse (11 ms a run)
     probe = [word for word in args if not word.startswith("--print_config")]
     if any(word in ("-h", "--help") or word.endswith(".help") for word in probe):
         return args
@@ -54,7 +56,19 @@ def with_own_defaults(
         place(settings, key, {"class_path": chosen.class_path, "init_args": {**own, **asked.as_dict()}})
     if not settings:
         return args
-    return [*args, "--config", yaml.safe_dump(settings, sort_keys=False)]
+    try:
+        return [*args, "--config", yaml.safe_dump(settings, sort_keys=False)]
+    except yaml.YAMLError:  # a value YAML cannot write (an object): jsonargparse's own merge, as before
+        return args
+
+
+def may_choose_a_class(word: str) -> bool:
+    """Whether a command-line word can name a class for the task, the data or the network: a config
+    file, ``--model X``, ``--data X``, ``--model.net X`` or a ``class_path``."""
+    name = word.partition("=")[0]
+    return name in ("-c", "--config", "--model", "--data", "--model.net", "--model.init_args.net") or name.endswith(
+        ".class_path"
+    )
 
 
 def own_defaults(class_path: str) -> dict:
