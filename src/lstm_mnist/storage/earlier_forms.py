@@ -14,7 +14,8 @@ history: ``lstm_mnist/moved_names.py``, at the bottom of the package, so that an
 of its names moved.
 
 One remap stays beside its network, as timm keeps them: ``RecurrentClassifier`` reads the weights of
-a layer once named ``lstm`` (its ``_load_from_state_dict``), so plain PyTorch loads them too.
+a layer once named ``lstm`` (``nets/recurrent.layer_once_named_lstm``, PyTorch's public
+``load_state_dict`` pre-hook), so plain PyTorch loads them too.
 ``tests/fixtures/`` keeps a checkpoint and a config.yaml of an earlier version.
 """
 
