@@ -68,9 +68,10 @@ def test_export_and_the_demo_take_it_too(tmp_path, monkeypatch):
 
 def test_without_a_bundled_model_an_untrained_run_is_refused(tiny_data, tmp_path, monkeypatch):
     """An install that lacks the file (a trimmed package): one line, nothing answered."""
-    import lstm_mnist.apps.cli as cli
+    import lstm_mnist.storage.bundled_model as bundled_model
+    from lstm_mnist.read_command import main as read_main
 
-    monkeypatch.setattr(cli, "bundled_path", lambda: tmp_path / "no-such-file.ckpt")
+    monkeypatch.setattr(bundled_model, "bundled_path", lambda: tmp_path / "no-such-file.ckpt")
     for subcommand in ("validate", "test", "predict"):
         refused(
             subcommand,
@@ -79,3 +80,13 @@ def test_without_a_bundled_model_an_untrained_run_is_refused(tiny_data, tmp_path
             data_dir=tiny_data,
             expect=f"error: {subcommand} needs a trained model: --ckpt_path PATH",
         )
+    picture, missing = tmp_path / "seven.png", tmp_path / "no-such-file.ckpt"
+    from PIL import Image
+
+    Image.new("L", (28, 28), 255).save(picture)
+    read = call_main(read_main, [str(picture)])
+    assert read.code == 1 and read.out == ""
+    assert (
+        read.err == f"error: read needs a trained model: --ckpt_path PATH (a checkpoint that fit wrote, e.g. "
+        f"lightning_logs/version_0/checkpoints/last.ckpt); this install has no bundled model ({missing})\n"
+    )

@@ -17,19 +17,14 @@ import numpy as np
 
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.data.picture_reading import read_picture_array
+from lstm_mnist.errors import UserInputError
+from lstm_mnist.storage.bundled_model import onnx_beside, the_bundled_model
 
 BATCH = 256  # pictures a model call reads
-BUNDLED_ONNX = ("bundled", "digit-reader.onnx")  # beside the bundled weights (storage/bundled_model.py)
 
 
 class Refused(Exception):
     """A problem with what the user asked for: said in one line, exit status 1."""
-
-
-def bundled_onnx() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("lstm_mnist").joinpath(*BUNDLED_ONNX)))
 
 
 def onnx_model(path: Path):
@@ -50,7 +45,6 @@ def torch_model(path: Path):
     """The same through plain PyTorch, from a checkpoint read safely (no Lightning)."""
     import torch
 
-    from lstm_mnist.errors import UserInputError
     from lstm_mnist.storage.checkpoint_reader import build_network, read_checkpoint
 
     try:
@@ -83,11 +77,13 @@ def chosen_model(ckpt_path: str | None, onnx: str | None):
     if ckpt_path:
         return torch_model(Path(ckpt_path))
     try:
-        return onnx_model(bundled_onnx())
+        weights = the_bundled_model("read")
+    except UserInputError as error:
+        raise Refused(str(error)) from error
+    try:
+        return onnx_model(onnx_beside(weights))
     except ImportError:  # no onnxruntime: the bundled weights through PyTorch
-        from lstm_mnist.storage.bundled_model import bundled_path
-
-        return torch_model(bundled_path())
+        return torch_model(weights)
 
 
 def probabilities(logits: np.ndarray) -> np.ndarray:

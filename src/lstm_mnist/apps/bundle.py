@@ -11,7 +11,6 @@ machine that trained it. The same checkpoint gives the same file, byte for byte.
 import argparse
 import io
 import sys
-from pathlib import Path
 
 import torch
 
@@ -20,9 +19,10 @@ from lstm_mnist.apps.program import program
 from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.errors import UserInputError
 from lstm_mnist.storage.atomic import write_atomically
-from lstm_mnist.storage.bundled_model import CARD_KEY, bundled_path
+from lstm_mnist.storage.bundled_model import CARD_KEY, bundled_path, onnx_beside
 from lstm_mnist.storage.checkpoint_reader import read_checkpoint
 from lstm_mnist.storage.earlier_forms import DATA_STATE
+from lstm_mnist.training.confusions import confusion_matrix
 from lstm_mnist.training.digit_classifier import DigitClassifier
 
 LARGEST = 4 * 2**20  # bytes: the package must stay small to install
@@ -36,9 +36,7 @@ def mnist_test_accuracy(model: DigitClassifier, data_dir: str | None) -> tuple[f
     images, labels = data.splits["test"]
     with torch.inference_mode():
         predicted = torch.cat([model(images[i : i + 1000]).argmax(dim=1) for i in range(0, len(labels), 1000)])
-    confusion = torch.zeros(10, 10, dtype=torch.long)
-    confusion.index_put_((labels, predicted), torch.ones_like(labels), accumulate=True)
-    return float((predicted == labels).float().mean()), confusion
+    return float((predicted == labels).float().mean()), confusion_matrix(labels, predicted)
 
 
 def bundle(ckpt_path: str, recipe: str, seed: int, data_dir: str | None, output) -> str:
@@ -61,7 +59,7 @@ def bundle(ckpt_path: str, recipe: str, seed: int, data_dir: str | None, output)
     write_atomically(output, lambda file: file.write(buffer.getvalue()))
     # The same model for onnxruntime, beside it, for `lstm-mnist read` (no torch to import): written
     # only after its parity with PyTorch on the 10k test set is checked (apps/export.py).
-    exported = export(str(output), str(Path(output).with_suffix(".onnx")), data_dir)
+    exported = export(str(output), str(onnx_beside(output)), data_dir)
     return (
         f"wrote {output} ({buffer.tell() / 2**20:.2f} MiB): {model.description}, {accuracy:.2%} on MNIST's test "
         f"set\n{exported}"

@@ -28,7 +28,7 @@ from lstm_mnist.apps.program import program
 from lstm_mnist.apps.quiet import no_restoring_messages, quiet_predicting
 from lstm_mnist.data.mnist import trained_on
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.storage.bundled_model import bundled_path, first_line
+from lstm_mnist.storage.bundled_model import given_or_bundled
 from lstm_mnist.storage.checkpoint_reader import architecture_differences, network_class, read_checkpoint
 from lstm_mnist.training.digit_classifier import DigitClassifier
 from lstm_mnist.training.hparams_tab import HparamsEntry, run_hyperparameters
@@ -81,8 +81,7 @@ class LSTMMNISTCLI(ParsersBuiltOnce, CheckpointOverConfig, LightningCLI):
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if subcommand in SCORING and not ckpt_path and not self.config[subcommand].get("untrained"):
-            ckpt_path = self.config[subcommand].ckpt_path = str(the_bundled_model(subcommand))
-            print(first_line(ckpt_path), file=sys.stderr, flush=True)
+            ckpt_path = self.config[subcommand].ckpt_path = given_or_bundled(None, subcommand, untrained_flag=True)
         if not ckpt_path or ckpt_path in ("best", "last", "hpc", "registry"):
             return
         self.checkpoint = read_checkpoint(ckpt_path)
@@ -242,14 +241,19 @@ def default_config():
 
 def default_callbacks() -> list[Namespace]:
     """``trainer.callbacks`` of ``default.yaml``, as the parser would give them."""
-    listed = yaml.safe_load(default_config().read_text())["trainer"]["callbacks"]
+    listed = default_settings()["trainer"]["callbacks"]
     return [Namespace(class_path=c["class_path"], init_args=Namespace(**c.get("init_args", {}))) for c in listed]
 
 
 @functools.cache  # package data: the same for the whole process (every run asks: 5 ms each time)
+def default_settings() -> dict:
+    """``default.yaml`` as YAML reads it (read, never changed)."""
+    return yaml.safe_load(default_config().read_text())
+
+
 def default_classes() -> dict[str, str]:
     """The classes the default config names for the task, the data and the network."""
-    config = yaml.safe_load(default_config().read_text())
+    config = default_settings()
     return {
         "model": config["model"]["class_path"],
         "data": config["data"]["class_path"],
@@ -263,19 +267,6 @@ def network_shorthand() -> frozenset[str]:
     those of the network the default config names, which are not the recipe's own."""
     default_net = network_class(default_classes()["model.init_args.net"])
     return frozenset(inspect.signature(default_net).parameters) - set(inspect.signature(DigitClassifier).parameters)
-
-
-def the_bundled_model(subcommand: str) -> Path:
-    """The package's trained model, for a command given no checkpoint; where an install lacks it,
-    one line: nothing answers with an untrained network unasked."""
-    path = bundled_path()
-    if not path.is_file():
-        raise UserInputError(
-            f"{subcommand} needs a trained model: --ckpt_path PATH (a checkpoint that fit wrote, e.g. "
-            f"lightning_logs/version_0/checkpoints/last.ckpt); this install has no bundled model ({path}); "
-            f"--untrained true {subcommand}s an untrained network on purpose"
-        )
-    return path
 
 
 def task_class_path(stored: str | None, subcommand: str) -> str:

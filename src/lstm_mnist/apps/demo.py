@@ -173,7 +173,7 @@ def main(args: list[str] | None = None, block: bool = True):
         if options.keep_files_for < 1:
             raise UserInputError(f"--keep_files_for must be at least 1 second, got {options.keep_files_for}")
         max_file_size = byte_count(options.max_file_size)
-        model = DigitClassifier.load_from_checkpoint(given_or_bundled(options.ckpt_path)).eval()
+        model = DigitClassifier.load_from_checkpoint(given_or_bundled(options.ckpt_path, "demo.py")).eval()
         if not port_free(options.host, options.port):
             raise UserInputError(f"port {options.port} on {options.host} is in use: choose another with --port")
         os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls out

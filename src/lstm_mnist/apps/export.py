@@ -138,4 +138,4 @@ def main(args: list[str] | None = None) -> None:
     )
     options = parser.parse_args(args)
     with program():
-        print(export(given_or_bundled(options.ckpt_path), options.output, options.data_dir))
+        print(export(given_or_bundled(options.ckpt_path, "export.py"), options.output, options.data_dir))

@@ -12,7 +12,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-import torch
+from lstm_mnist.errors import UserInputError
 
 BUNDLED_FILE = ("bundled", "digit-reader.ckpt")  # in the package, as package data
 CARD_KEY = "bundled"  # the checkpoint's entry that says what the bundled model is
@@ -24,8 +24,30 @@ def bundled_path() -> Path:
     return Path(str(resources.files("lstm_mnist").joinpath(*BUNDLED_FILE)))
 
 
+def onnx_beside(weights: Path) -> Path:
+    """Where the ONNX form of a model file goes: beside it (``apps/bundle.py`` writes both; the
+    package's is what ``lstm-mnist read`` answers with)."""
+    return Path(weights).with_suffix(".onnx")
+
+
+def the_bundled_model(command: str, untrained_flag: bool = False) -> Path:
+    """The bundled model's file, for a command given no checkpoint; where an install lacks it, one
+    line: nothing answers with an untrained network unasked (``untrained_flag``: the command has
+    ``--untrained``, and the line says so)."""
+    path = bundled_path()
+    if not path.is_file():
+        raise UserInputError(
+            f"{command} needs a trained model: --ckpt_path PATH (a checkpoint that fit wrote, e.g. "
+            f"lightning_logs/version_0/checkpoints/last.ckpt); this install has no bundled model ({path})"
+            + (f"; --untrained true {command}s an untrained network on purpose" if untrained_flag else "")
+        )
+    return path
+
+
 def card(checkpoint_path: str | Path | None = None) -> dict:
     """The ``bundled`` entry of a bundled model's file (the package's, unless a path is given)."""
+    import torch  # here, not at import: `lstm-mnist read` finds the ONNX file without torch
+
     path = Path(checkpoint_path) if checkpoint_path else bundled_path()
     return torch.load(path, map_location="cpu", weights_only=True, mmap=True)[CARD_KEY]
 
@@ -39,10 +61,10 @@ def first_line(checkpoint_path: str | Path | None = None) -> str:
     )
 
 
-def given_or_bundled(ckpt_path: str | None) -> str:
+def given_or_bundled(ckpt_path: str | None, command: str, untrained_flag: bool = False) -> str:
     """``ckpt_path``, or the bundled model's file, said on stderr first, when none is given."""
     if ckpt_path:
         return ckpt_path
-    path = bundled_path()
+    path = the_bundled_model(command, untrained_flag)
     print(first_line(path), file=sys.stderr, flush=True)
     return str(path)
