@@ -71,7 +71,7 @@ def test_without_a_bundled_model_an_untrained_run_is_refused(tiny_data, tmp_path
     import lstm_mnist.storage.bundled_model as bundled_model
     from lstm_mnist.read_command import main as read_main
 
-    monkeypatch.setattr(bundled_model, "bundled_path", lambda: tmp_path / "no-such-file.ckpt")
+    monkeypatch.setattr(bundled_model, "bundled_path", lambda name=None: tmp_path / "no-such-file.ckpt")
     for subcommand in ("validate", "test", "predict"):
         refused(
             subcommand,

@@ -8,6 +8,7 @@ user's input end the run with one line on stderr and exit code 1.
 """
 
 import functools
+import importlib
 import inspect
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from lstm_mnist.apps.program import program
 from lstm_mnist.apps.quiet import no_restoring_messages, quiet_predicting
 from lstm_mnist.data.mnist import trained_on
 from lstm_mnist.errors import UserInputError
+from lstm_mnist.nets.network import class_path
 from lstm_mnist.storage.bundled_model import given_or_bundled
 from lstm_mnist.storage.checkpoint_reader import architecture_differences, network_class, read_checkpoint
 from lstm_mnist.training.digit_classifier import DigitClassifier
@@ -81,11 +83,14 @@ class LSTMMNISTCLI(ParsersBuiltOnce, CheckpointOverConfig, LightningCLI):
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if subcommand in SCORING and not ckpt_path and not self.config[subcommand].get("untrained"):
-            ckpt_path = self.config[subcommand].ckpt_path = given_or_bundled(None, subcommand, untrained_flag=True)
+            ckpt_path = self.config[subcommand].ckpt_path = self.bundled_model(subcommand)
         if not ckpt_path or ckpt_path in ("best", "last", "hpc", "registry"):
             return
         self.checkpoint = read_checkpoint(ckpt_path)
         net_config = self.config[subcommand].model.init_args.get("net")
+        stored_task = self.checkpoint["hyper_parameters"].get("_class_path")
+        if stored_task and subcommand != "fit" and stored_task != self.config[subcommand].model.class_path:
+            return  # another task's network: the checkpoint's task comes with it (checkpoint_over_config)
         if net_config is None or "net" not in self.checkpoint["hyper_parameters"]:
             return  # a task without a network part: nothing to compare
         net_config = net_config.as_dict() if isinstance(net_config, Namespace) else net_config
@@ -99,10 +104,24 @@ class LSTMMNISTCLI(ParsersBuiltOnce, CheckpointOverConfig, LightningCLI):
         for name, stored, asked in differences:
             print(f"using the checkpoint's {name} = {stored} (config: {asked})", file=sys.stderr)
 
+    def bundled_model(self, subcommand: str) -> str:
+        """The bundled model of the config's task (its ``bundled_file``: the digit or the number
+        reader), said on stderr; a task of a user's own has none, and must be given a checkpoint."""
+        task = self.config[subcommand].model.class_path
+        bundled = getattr(imported_class(task), "bundled_file", None)
+        if bundled is None:
+            raise UserInputError(
+                f"{subcommand} needs a trained model: --ckpt_path PATH (a checkpoint that fit wrote); the task "
+                f"{task} has no bundled model; --untrained true {subcommand}s an untrained network on purpose"
+            )
+        return given_or_bundled(None, subcommand, untrained_flag=True, name=bundled)
+
     def checkpoint_over_config(self) -> None:
         """The checkpoint's hyperparameters over the model's config (so that test, predict and a
         resumed fit rebuild the model the checkpoint holds), from the checkpoint as
-        ``read_checkpoint`` gave it: checked, and in today's form when an earlier version wrote it."""
+        ``read_checkpoint`` gave it: checked, and in today's form when an earlier version wrote it.
+        A checkpoint of another task than the config's (a number reader's, predicted with the
+        default config) brings the data that task reads, unless the config names data of its own."""
         if self.checkpoint is None:
             return
         stored = self.checkpoint["hyper_parameters"]
@@ -110,7 +129,12 @@ class LSTMMNISTCLI(ParsersBuiltOnce, CheckpointOverConfig, LightningCLI):
         # Lightning records the task's class as `_class_path` (since the CLI took any task); a
         # checkpoint from before names none, and was written by the default task.
         task = {"class_path": task_class_path(stored.get("_class_path"), self.config.subcommand), "init_args": hparams}
-        self.config = self.parser.parse_object({self.config.subcommand: {"model": task}}, self.config)
+        override = {"model": task}
+        data = self.config[self.config.subcommand].data
+        wanted = getattr(imported_class(task["class_path"]), "data_class", None)
+        if wanted is not None and data.class_path == default_classes()["data"] != class_path(wanted):
+            override["data"] = {"class_path": class_path(wanted), "init_args": data.init_args.as_dict()}
+        self.config = self.parser.parse_object({self.config.subcommand: override}, self.config)
 
     @property
     def run_config(self):
@@ -267,6 +291,12 @@ def network_shorthand() -> frozenset[str]:
     those of the network the default config names, which are not the recipe's own."""
     default_net = network_class(default_classes()["model.init_args.net"])
     return frozenset(inspect.signature(default_net).parameters) - set(inspect.signature(DigitClassifier).parameters)
+
+
+def imported_class(path: str) -> type:
+    """The class a ``module.Class`` path names (one the parser or ``task_class_path`` allowed)."""
+    module_name, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), name)
 
 
 def task_class_path(stored: str | None, subcommand: str) -> str:

@@ -8,10 +8,12 @@ skipped; a folder with none is an error once it has been read through.
 
 Labels come from ``labels.csv`` in the folder, or from ``--data.labels FILE``: a header
 ``file,label``, then a row a picture, ``file`` as the name in the folder (or its path from the
-folder), ``label`` a digit 0-9. Pictures without a row are predicted all the same.
+folder), ``label`` a digit 0-9 (or, for a number reader, a number: a string of digits, leading
+zeros kept). Pictures without a row are predicted all the same.
 """
 
 import csv
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from lstm_mnist.data.line_composition import pad_lines
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.data.picture_reading import read_picture
 from lstm_mnist.errors import UserInputError
@@ -30,11 +33,24 @@ NO_LABEL = -1  # the label tensor's value for a picture the labels do not name
 class PictureFolder:
     """The files at ``path`` in name order, with the labels of ``labels`` (or the folder's
     ``labels.csv``); iterating yields ``(images [n, 28, 28], labels [n], positions [n])`` batches,
-    ``positions`` indexing ``names``."""
+    ``positions`` indexing ``names``.
 
-    def __init__(self, path: str | Path, batch_size: int, labels: str | Path | None = None) -> None:
+    For a number reader (``labels_are="numbers"``, ``read`` giving lines ``[28, width]``) a batch is
+    ``(lines [n, 28, widest], widths [n], positions [n])`` and the numbers are ``labels``, a string
+    for each position a row names.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        batch_size: int,
+        labels: str | Path | None = None,
+        read=read_picture,
+        labels_are: str = "digits",
+    ) -> None:
         self.path = Path(path)
         self.batch_size = batch_size
+        self.read_one, self.labels_are = read, labels_are
         if self.path.is_dir():
             self.files = sorted(
                 file for file in self.path.iterdir() if file.is_file() and not file.name.startswith(".")
@@ -44,7 +60,7 @@ class PictureFolder:
         elif self.path.is_file():
             self.files = [self.path]
             try:  # one picture: refused before anything runs, as a bad --ckpt_path is
-                read_picture(self.path)
+                read(self.path)
             except ValueError as error:
                 raise UserInputError(f"{self.path}: {error}") from error
         else:
@@ -52,7 +68,7 @@ class PictureFolder:
                 f"--data.predict_path {self.path} does not exist: give an image file or a folder of them"
             )
         self.names = [str(file) for file in self.files]
-        self.labels = read_labels(Path(labels), self.files, self.path) if labels else {}
+        self.labels = read_labels(Path(labels), self.files, self.path, labels_are) if labels else {}
         self.read = 0  # pictures read so far in this pass
 
     @property
@@ -69,23 +85,26 @@ class PictureFolder:
             for position in range(start, min(start + self.batch_size, len(self.files))):
                 file = self.files[position]
                 try:
-                    images.append(read_picture(file))
+                    images.append(self.read_one(file))
                 except ValueError as error:  # UnreadablePicture, or Pillow failing on an odd file
                     if not self.path.is_dir():
                         raise UserInputError(f"{file}: {error}") from error
                     print(f"skipped {file}: {error}", file=sys.stderr)
                     continue
-                labels.append(self.labels.get(position, NO_LABEL))
+                labels.append(self.labels.get(position, NO_LABEL) if self.labels_are == "digits" else 0)
                 positions.append(position)
             self.read += len(images)
-            if images:
+            if images and self.labels_are == "numbers":
+                yield *pad_lines(images), torch.tensor(positions)
+            elif images:
                 yield torch.stack(images), torch.tensor(labels), torch.tensor(positions)
         if self.read == 0:
             raise UserInputError(f"no readable digit images in {self.path} (PNG, JPEG and the other formats PIL reads)")
 
 
-def read_labels(labels_file: Path, files: list[Path], folder: Path) -> dict[int, int]:
-    """``position in files -> label`` from ``labels_file``; every mistake in it is one line naming it."""
+def read_labels(labels_file: Path, files: list[Path], folder: Path, labels_are: str = "digits") -> dict:
+    """``position in files -> label`` from ``labels_file`` (a digit, or for ``labels_are="numbers"``
+    the number as a string); every mistake in it is one line naming it."""
     if not labels_file.is_file():
         raise UserInputError(f"--data.labels {labels_file} does not exist: give a CSV file with the columns file,label")
     where = {}
@@ -110,6 +129,14 @@ def read_labels(labels_file: Path, files: list[Path], folder: Path) -> dict[int,
         name, label = (row["file"] or "").strip(), (row["label"] or "").strip()
         if name not in where:
             raise UserInputError(f"{labels_file}, line {line}: {name or '(empty)'} is not a picture in {folder}")
+        if labels_are == "numbers":
+            if not re.fullmatch("[0-9]+", label):
+                raise UserInputError(
+                    f"{labels_file}, line {line}: the label of {name} must be a number (the digits 0-9 only), "
+                    f"got {label!r}"
+                )
+            labels[where[name]] = label
+            continue
         if not (label.isdigit() and int(label) < MNIST.classes):
             raise UserInputError(f"{labels_file}, line {line}: the label of {name} must be a digit 0-9, got {label!r}")
         labels[where[name]] = int(label)

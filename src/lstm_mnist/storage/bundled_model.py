@@ -14,14 +14,16 @@ from pathlib import Path
 
 from lstm_mnist.errors import UserInputError
 
-BUNDLED_FILE = ("bundled", "digit-reader.ckpt")  # in the package, as package data
+BUNDLED_FOLDER = "bundled"  # in the package, as package data
+DIGIT_READER = "digit-reader.ckpt"  # a DigitClassifier: one digit a picture
+NUMBER_READER = "number-reader.ckpt"  # a NumberReader: a whole number a picture
 CARD_KEY = "bundled"  # the checkpoint's entry that says what the bundled model is
 
 
-def bundled_path() -> Path:
-    """Where the installed package keeps the bundled model (setuptools installs package data as
+def bundled_path(name: str = DIGIT_READER) -> Path:
+    """Where the installed package keeps a bundled model (setuptools installs package data as
     files, in a wheel's install as in an editable one)."""
-    return Path(str(resources.files("lstm_mnist").joinpath(*BUNDLED_FILE)))
+    return Path(str(resources.files("lstm_mnist").joinpath(BUNDLED_FOLDER, name)))
 
 
 def onnx_beside(weights: Path) -> Path:
@@ -30,11 +32,11 @@ def onnx_beside(weights: Path) -> Path:
     return Path(weights).with_suffix(".onnx")
 
 
-def the_bundled_model(command: str, untrained_flag: bool = False) -> Path:
-    """The bundled model's file, for a command given no checkpoint; where an install lacks it, one
-    line: nothing answers with an untrained network unasked (``untrained_flag``: the command has
-    ``--untrained``, and the line says so)."""
-    path = bundled_path()
+def the_bundled_model(command: str, untrained_flag: bool = False, name: str = DIGIT_READER) -> Path:
+    """The bundled model's file (``name``: the digit or the number reader), for a command given no
+    checkpoint; where an install lacks it, one line: nothing answers with an untrained network
+    unasked (``untrained_flag``: the command has ``--untrained``, and the line says so)."""
+    path = bundled_path(name)
     if not path.is_file():
         raise UserInputError(
             f"{command} needs a trained model: --ckpt_path PATH (a checkpoint that fit wrote, e.g. "
@@ -55,16 +57,24 @@ def card(checkpoint_path: str | Path | None = None) -> dict:
 def first_line(checkpoint_path: str | Path | None = None) -> str:
     """What a command says first when it uses the bundled model."""
     about = card(checkpoint_path)
+    if "test_lines_acc" in about:
+        return (
+            f"model: the bundled number reader ({about['recipe']}, seed {about['seed']}: "
+            f"{about['test_lines_acc']:.2%} of the 10k MNIST test lines read whole, character error rate "
+            f"{about['test_lines_cer']:.2%}); give --ckpt_path to use one of your own"
+        )
     return (
         f"model: the bundled model ({about['recipe']}, seed {about['seed']}: {about['mnist_test_acc']:.2%} on "
         "MNIST's 10k test set); give --ckpt_path to use one of your own"
     )
 
 
-def given_or_bundled(ckpt_path: str | None, command: str, untrained_flag: bool = False) -> str:
+def given_or_bundled(
+    ckpt_path: str | None, command: str, untrained_flag: bool = False, name: str = DIGIT_READER
+) -> str:
     """``ckpt_path``, or the bundled model's file, said on stderr first, when none is given."""
     if ckpt_path:
         return ckpt_path
-    path = the_bundled_model(command, untrained_flag)
+    path = the_bundled_model(command, untrained_flag, name)
     print(first_line(path), file=sys.stderr, flush=True)
     return str(path)

@@ -110,7 +110,8 @@ class Pictures(L.Callback):
     # validation during fit
     def on_validation_epoch_start(self, trainer, pl_module):
         self._drawing = (
-            not trainer.sanity_checking
+            hasattr(pl_module, "answer_and_steps")
+            and not trainer.sanity_checking
             and trainer.state.fn == "fit"
             and self.every_n_validations > 0
             and self._validations % self.every_n_validations == self.every_n_validations - 1
@@ -130,7 +131,9 @@ class Pictures(L.Callback):
 
     # test (without a logger, as in the end-of-fit test of last.ckpt, nothing to draw)
     def on_test_epoch_start(self, trainer, pl_module):
-        self._drawing = self.every_n_validations > 0 and bool(figure_loggers(trainer))
+        self._drawing = (
+            hasattr(pl_module, "answer_and_steps") and self.every_n_validations > 0 and bool(figure_loggers(trainer))
+        )
         if self._drawing:
             self._start()
 

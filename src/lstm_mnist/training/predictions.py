@@ -7,6 +7,10 @@ half ``predictions.csv``. Where labels are known (the MNIST test set, or a user'
 the console and the file say which were read right, the console adds the accuracy of every digit
 and the most frequent confusions, and TensorBoard gets the confusion matrix. A tracker that keeps
 files (MLflow, W&B) gets predictions.csv, one that keeps images the confusion matrix.
+
+A number reader's rows hold the number (a string: leading zeros kept) and its probability, and
+against numbers the console reports whole numbers read right, the character error rate and the
+digits most often misread (number_scores.py).
 """
 
 import csv
@@ -22,12 +26,15 @@ from lstm_mnist.storage.atomic import AtomicFile
 from lstm_mnist.training.confusions import confusion_matrix, most_confused
 from lstm_mnist.training.figure_loggers import figure_loggers, send_figure
 from lstm_mnist.training.figures import confusion_figure
+from lstm_mnist.training.number_scores import NumberTally
 from lstm_mnist.training.trackers import send_file
 
 TABLE_ROWS = 20  # printed rows; the file holds all of them
 CONFUSIONS_SHOWN = 5  # the most frequent confusions printed
 COLUMNS = ["path", "prediction", "probability", "second", "second_probability", "third", "third_probability"]
 LABEL_COLUMNS = ["label", "correct"]  # where the digits are known (empty for a picture without a label)
+NUMBER_COLUMNS = ["path", "number", "probability"]  # a number reader's
+NUMBER_LABEL_COLUMNS = ["label", "correct", "character_errors"]
 
 
 class PredictionWriter(BasePredictionWriter):
@@ -44,23 +51,26 @@ class PredictionWriter(BasePredictionWriter):
         # told by its first batch (images alone, or images and labels).
         self._labelled = getattr(trainer.datamodule, "predict_has_labels", None)
         self._confusion = torch.zeros(MNIST.classes, MNIST.classes, dtype=torch.long)
+        self._numbers: NumberTally | None = None  # a number reader's tally, from its first batch
         self._shown: list[list] = []
         self._rows = 0
         if trainer.is_global_zero:
             self._file = AtomicFile(f"{self._log_dir}/predictions.csv")
-            if self._labelled is not None:
-                self._write_header()
 
-    def _write_header(self) -> None:
-        self._write_rows([COLUMNS + (LABEL_COLUMNS if self._labelled else [])])
+    def _write_header(self, numbers: bool) -> None:
+        columns, label_columns = (NUMBER_COLUMNS, NUMBER_LABEL_COLUMNS) if numbers else (COLUMNS, LABEL_COLUMNS)
+        self._write_rows([columns + (label_columns if self._labelled else [])])
 
     def write_on_batch_end(self, trainer, pl_module, prediction, batch_indices, batch, batch_idx, dataloader_idx=0):
         if self._file is None:
             return
+        if "numbers" in prediction:
+            return self._write_numbers(trainer.datamodule, prediction, batch)
         names, labels, positions = self._described(trainer.datamodule, batch, len(prediction["prediction"]))
-        if self._labelled is None:
-            self._labelled = labels is not None
-            self._write_header()
+        if self._rows == 0:
+            if self._labelled is None:
+                self._labelled = labels is not None
+            self._write_header(numbers=False)
         top_probability, top_digit = prediction["probabilities"].float().cpu().topk(3, dim=1)
         rows = []
         for index in range(len(positions)):
@@ -74,6 +84,29 @@ class PredictionWriter(BasePredictionWriter):
         if labels is not None:
             known = labels >= 0
             self._confusion += confusion_matrix(labels[known], top_digit[known, 0])
+        self._shown += rows[: TABLE_ROWS - len(self._shown)]
+        self._rows += len(rows)
+        self._write_rows(rows)
+
+    def _write_numbers(self, datamodule, prediction: dict, batch) -> None:
+        """A number reader's rows: ``(lines, widths, positions)`` batches, the numbers where known in
+        the DataModule's ``predict_labels``."""
+        if self._rows == 0:
+            self._labelled = bool(getattr(datamodule, "predict_has_labels", False))
+            self._numbers = NumberTally()
+            self._write_header(numbers=True)
+        names = getattr(datamodule, "predict_names", None)
+        known = getattr(datamodule, "predict_labels", {})
+        positions = batch[2].tolist() if len(batch) > 2 else range(self._rows, self._rows + len(prediction["numbers"]))
+        rows = []
+        for position, number, probability in zip(positions, prediction["numbers"], prediction["number_probability"]):
+            row = [names[position] if names else f"line {position}", number, f"{float(probability):.4f}"]
+            if self._labelled:
+                truth = known.get(position)
+                row += (
+                    ["", "", ""] if truth is None else [truth, int(truth == number), self._numbers.add(truth, number)]
+                )
+            rows.append(row)
         self._shown += rows[: TABLE_ROWS - len(self._shown)]
         self._rows += len(rows)
         self._write_rows(rows)
@@ -98,14 +131,20 @@ class PredictionWriter(BasePredictionWriter):
             return
         self._file.commit()
         self._file = None
-        print_table(self._shown, self._rows)
+        if self._numbers is not None:
+            print_number_table(self._shown, self._rows)
+            if self._numbers.lines:
+                print("\n".join(number_report(self._numbers)))
+        else:
+            print_table(self._shown, self._rows)
         if self._confusion.sum():
             print("\n".join(report(self._confusion)))
             send_figure(figure_loggers(trainer), "predict/confusion_matrix", confusion_figure(self._confusion), 0)
             for logger in trainer.loggers:
                 logger.save()
         send_file(trainer.loggers, Path(self._log_dir) / "predictions.csv")
-        print(f"predictions of {self._rows:,} images written to {self._log_dir}/predictions.csv")
+        what = "lines" if self._numbers is not None else "images"
+        print(f"predictions of {self._rows:,} {what} written to {self._log_dir}/predictions.csv")
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
         if self._file is not None:  # nothing half-written: no predictions.csv at all
@@ -120,6 +159,30 @@ def print_table(rows: list[list], total: int) -> None:
         print(f"{str(row[0])[-width:]:<{width}}  {row[1]:>5}  {row[2]:>11}  {row[3]} ({row[4]}), {row[5]} ({row[6]})")
     if total > len(rows):
         print(f"... {total - len(rows):,} more rows in the file")
+
+
+def print_number_table(rows: list[list], total: int) -> None:
+    width = min(60, max([len(str(row[0])) for row in rows] + [5]))
+    print(f"\n{'image':<{width}}  {'number':>12}  probability" + ("  label" if rows and len(rows[0]) > 3 else ""))
+    for row in rows:
+        label = f"  {row[3]}" if len(row) > 3 else ""
+        print(f"{str(row[0])[-width:]:<{width}}  {row[1] or '(none)':>12}  {row[2]:>11}{label}")
+    if total > len(rows):
+        print(f"... {total - len(rows):,} more rows in the file")
+
+
+def number_report(tally: NumberTally) -> list[str]:
+    """Numbers read against their labels: whole numbers right, the character error rate, and the
+    digits most often misread."""
+    misread = [
+        f"{true} read as {read} ({times})" for (true, read), times in tally.misread.most_common(CONFUSIONS_SHOWN)
+    ]
+    return [
+        f"whole numbers read right: {tally.accuracy:.4f} ({tally.right:,} of {tally.lines:,})",
+        f"character error rate:     {tally.character_error_rate:.4f} "
+        f"({tally.errors:,} edits in {tally.digits:,} digits)",
+        "most misread: " + (", ".join(misread) if misread else "none"),
+    ]
 
 
 def report(confusion: torch.Tensor) -> list[str]:

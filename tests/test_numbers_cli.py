@@ -1,0 +1,143 @@
+"""A number reader through the CLI as a user meets it: fit, exact resume, test, and predict on
+pictures of numbers with their labels (whole numbers right, character error rate, misread digits)."""
+
+import csv
+import re
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers.paths import ROOT
+from helpers.reading import only, read_scalars
+from helpers.running import checkpoint_every, refused, run_main
+from lstm_mnist.data.line_batches import make_batch
+from lstm_mnist.data.line_composition import LineStyle
+from lstm_mnist.data.number_lines import NumberLinesDataModule
+from lstm_mnist.training.number_scores import edits
+
+NUMBERS = str(ROOT / "configs" / "numbers.yaml")
+# A reader small enough to train in seconds on the tiny data: 20 steps of 10 lines an epoch.
+TINY_NUMBERS = [
+    *("--config", NUMBERS),
+    *("--model.net.hidden_size", "8", "--model.net.num_layers", "1", "--model.net.channels", "[4, 8]"),
+    *("--data.lines_per_epoch", "100", "--data.batch_size", "10", "--data.val_size", "100"),
+    *("--data.val_lines", "20", "--data.eval_batch_size", "50", "--trainer.limit_test_batches", "1"),
+    *("--pictures.every_n_validations", "0", "--trainer.val_check_interval", "5"),
+    *("--trainer.enable_progress_bar", "false"),
+]
+
+
+def weights(path):
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+@pytest.fixture(scope="module")
+def straight(tiny_data, tmp_path_factory):
+    """2 epochs (20 steps) keeping a checkpoint every 5 steps."""
+    root = tmp_path_factory.mktemp("numbers")
+    result = run_main(
+        "fit",
+        *TINY_NUMBERS,
+        "--trainer.max_epochs",
+        "2",
+        *checkpoint_every(5, root / "every5"),
+        root=root,
+        data_dir=tiny_data,
+    )
+    return root, result
+
+
+def test_fit_scores_whole_numbers_and_their_characters(straight):
+    root, result = straight
+    scalars = read_scalars(root / "lightning_logs" / "version_0")
+    assert [step for step, _ in scalars["val/acc"]] == [5, 10, 15, 20]
+    assert all(0 <= value <= 1 for _, value in scalars["val/acc"])
+    assert all(value >= 0 for _, value in scalars["val/cer"])
+    assert "test/acc" in scalars and "test/cer" in scalars
+    assert re.search(r"test/acc of the best:  0\.\d{4}", result.out)
+    stored = torch.load(only(root.rglob("last.ckpt")), weights_only=True)
+    assert stored["hyper_parameters"]["_class_path"] == "lstm_mnist.training.number_reader.NumberReader"
+    assert stored["hyper_parameters"]["net"]["class_path"] == "lstm_mnist.nets.column_reader.ColumnReader"
+
+
+@pytest.mark.parametrize("resume_from", ["step=10", "step=15"], ids=["epoch-boundary", "mid-epoch"])
+def test_resume_ends_with_the_same_weights(straight, tiny_data, tmp_path, resume_from):
+    root, _ = straight
+    checkpoint = root / "every5" / f"{resume_from}.ckpt"
+    run_main(
+        *("fit", *TINY_NUMBERS, "--trainer.max_epochs", "2", "--ckpt_path", str(checkpoint)),
+        root=tmp_path,
+        data_dir=tiny_data,
+    )
+    resumed, reference = weights(only(tmp_path.rglob("last.ckpt"))), weights(only(root.rglob("last.ckpt")))
+    assert resumed.keys() == reference.keys()
+    assert max(float((resumed[k].float() - reference[k].float()).abs().max()) for k in resumed) <= 1e-6
+
+
+@pytest.fixture()
+def number_pictures(tiny_data, tmp_path):
+    """Twelve lines of the tiny test digits saved as a user saves a picture (dark ink on paper,
+    larger), with their numbers: a leading zero among them."""
+    data = NumberLinesDataModule(data_dir=str(tiny_data))
+    data.setup("test")
+    images, labels = data.splits["test"]
+    lines, widths, digits, lengths = make_batch(images, labels, 12, LineStyle(), torch.Generator().manual_seed(4))
+    folder = tmp_path / "numbers"
+    folder.mkdir()
+    truth = {}
+    for index, (line, width, spelled, length) in enumerate(zip(lines, widths, digits, lengths)):
+        picture = (255 - line[:, :width].numpy() * 255).astype(np.uint8)
+        Image.fromarray(picture).resize((int(width) * 3, 84)).save(folder / f"number{index:02}.png")
+        truth[f"number{index:02}.png"] = "".join(map(str, spelled[:length].tolist()))
+    truth["number00.png"] = "0" + truth["number00.png"]  # a label with a leading zero stays a string
+    return folder, truth
+
+
+def test_predict_reads_numbers_and_reports_against_their_labels(straight, number_pictures, tiny_data, tmp_path):
+    root, _ = straight
+    folder, truth = number_pictures
+    (folder / "labels.csv").write_text("file,label\n" + "".join(f"{n},{label}\n" for n, label in truth.items()))
+    # no --config: the checkpoint's task brings the data it reads
+    result = run_main(
+        "predict",
+        "--ckpt_path",
+        str(only(root.rglob("last.ckpt"))),
+        "--data.predict_path",
+        str(folder),
+        root=tmp_path / "run",
+        data_dir=tiny_data,
+    )
+    with open(only((tmp_path / "run").rglob("predictions.csv"))) as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == ["path", "number", "probability", "label", "correct", "character_errors"]
+    assert [row["path"].rsplit("/", 1)[1] for row in rows] == sorted(truth)
+    right = errors = 0
+    for row in rows:
+        label = truth[row["path"].rsplit("/", 1)[1]]
+        assert row["label"] == label and set(row["number"]) <= set("0123456789")
+        assert int(row["correct"]) == (row["number"] == label)
+        assert int(row["character_errors"]) == edits(label, row["number"])[0]
+        assert 0 <= float(row["probability"]) <= 1
+        right += int(row["correct"])
+        errors += int(row["character_errors"])
+    digits = sum(len(label) for label in truth.values())
+    assert f"whole numbers read right: {right / 12:.4f} ({right} of 12)" in result.out
+    assert f"character error rate:     {errors / digits:.4f} ({errors} edits in {digits} digits)" in result.out
+    assert "most misread: " in result.out
+    assert "predictions of 12 lines written to" in result.out
+    assert result.err.splitlines()[0].startswith("model: convolutions, then a bidirectional LSTM of 8 units")
+
+
+@pytest.mark.parametrize("label", ["12a", "", "-3", "1.5", "٣"])
+def test_a_label_that_is_not_a_number_is_one_line(straight, number_pictures, tiny_data, tmp_path, label):
+    root, _ = straight
+    folder, truth = number_pictures
+    (folder / "labels.csv").write_text(f"file,label\nnumber03.png,{label}\n")
+    refused(
+        *("predict", "--ckpt_path", str(only(root.rglob("last.ckpt"))), "--data.predict_path", str(folder)),
+        root=tmp_path / "run",
+        data_dir=tiny_data,
+        expect=f"labels.csv, line 2: the label of number03.png must be a number (the digits 0-9 only), got {label!r}",
+    )
