@@ -11,7 +11,7 @@ from PIL import Image
 
 from helpers.paths import ROOT
 from helpers.reading import only, read_scalars
-from helpers.running import checkpoint_every, refused, run_main
+from helpers.running import call_main, checkpoint_every, refused, run_main
 from lstm_mnist.data.line_batches import make_batch
 from lstm_mnist.data.line_composition import LineStyle
 from lstm_mnist.data.number_lines import NumberLinesDataModule
@@ -141,3 +141,53 @@ def test_a_label_that_is_not_a_number_is_one_line(straight, number_pictures, tin
         data_dir=tiny_data,
         expect=f"labels.csv, line 2: the label of number03.png must be a number (the digits 0-9 only), got {label!r}",
     )
+
+
+def test_a_run_draws_how_its_numbers_form_and_the_lines_it_misread(tiny_data, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run_main(
+        *("fit", *TINY_NUMBERS, "--trainer.max_epochs", "1", "--pictures.every_n_validations", "2"),
+        root=tmp_path,
+        data_dir=tiny_data,
+    )
+    events = EventAccumulator(str(tmp_path / "lightning_logs" / "version_0"))
+    events.Reload()
+    assert [picture.step for picture in events.Images("val/number_forms")] == [10]  # the 2nd validation's
+    assert [picture.step for picture in events.Images("val/misread")] == [10]  # a tiny reader misreads
+    for stage in ("val", "test"):
+        [picture] = events.Images(f"{stage}/number_forms")
+        assert picture.width > 400 and picture.height > 400
+
+
+@pytest.mark.slow  # the ONNX exporter
+def test_the_onnx_file_reads_lines_of_any_width_as_pytorch_does(straight, tiny_data, tmp_path):
+    import onnx
+    import onnxruntime
+
+    from lstm_mnist.apps import export
+    from lstm_mnist.nets.ctc_decoding import best_path
+    from lstm_mnist.training.number_reader import NumberReader
+
+    root, _ = straight
+    checkpoint, output = only(root.rglob("last.ckpt")), tmp_path / "numbers.onnx"
+    result = call_main(
+        export.main, ["--ckpt_path", str(checkpoint), "--output", str(output), "--data_dir", str(tiny_data)]
+    )
+    assert result.code == 0, result.err
+    assert "parity with PyTorch on 300 MNIST test lines, one at a time and 8 together: numbers identical" in result.out
+    (lines,) = onnx.load(output).graph.input
+    dims = lines.type.tensor_type.shape.dim
+    assert lines.name == "lines" and dims[1].dim_value == 28 and dims[0].dim_param and dims[2].dim_param
+    session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    pytorch = NumberReader.load_from_checkpoint(checkpoint).eval()
+    generator = torch.Generator().manual_seed(0)
+    for batch, width in ((1, 40), (3, 160)):
+        pixels = torch.rand(batch, 28, width, generator=generator)
+        (scores,) = session.run(["scores"], {"lines": pixels.numpy()})
+        with torch.inference_mode():
+            expected = pytorch(pixels)
+        assert scores.shape == (batch, width // 4, 11)
+        assert np.abs(scores - expected.numpy()).max() < 1e-4
+        ours = [best_path(p)[0] for p in expected.softmax(dim=-1).numpy()]
+        assert [best_path(p)[0] for p in torch.from_numpy(scores).softmax(dim=-1).numpy()] == ours

@@ -1,5 +1,6 @@
 """``python export.py --ckpt_path CKPT --output model.onnx``: a trained model as an ONNX file that
-reads raw pixels, checked against PyTorch with onnxruntime before it is written.
+reads raw pixels, checked against PyTorch with onnxruntime before it is written (a number reader's:
+apps/number_export.py, any width of line).
 
 The graph holds everything between raw pixels and logits (the standardisation, the reading
 order, the permutation of permuted MNIST), so a user needs onnxruntime and nothing else: input
@@ -16,14 +17,20 @@ import warnings
 import torch
 from torch import Tensor, nn
 
+from lstm_mnist.apps.number_export import INPUT as LINES
+from lstm_mnist.apps.number_export import OUTPUT as SCORES
+from lstm_mnist.apps.number_export import lines_to_check, number_differences, number_reader_to_onnx
 from lstm_mnist.apps.program import program
 from lstm_mnist.data.idx_files import DATA_DIR_VARIABLE, default_data_dir, missing_files
 from lstm_mnist.data.mnist import MNISTDataModule
 from lstm_mnist.data.mnist_format import MNIST
 from lstm_mnist.errors import UserInputError
+from lstm_mnist.nets.network import class_path
 from lstm_mnist.storage.atomic import write_atomically
 from lstm_mnist.storage.bundled_model import given_or_bundled
+from lstm_mnist.storage.checkpoint_reader import read_checkpoint
 from lstm_mnist.training.digit_classifier import DigitClassifier
+from lstm_mnist.training.number_reader import NumberReader
 
 INPUT, OUTPUT = "pixels", "logits"
 TOLERANCE = 1e-4  # largest difference allowed between onnxruntime's logits and PyTorch's
@@ -97,9 +104,18 @@ def images_to_check(data_dir: str | None) -> tuple[Tensor, str]:
     return images, f"{RANDOM_IMAGES} random images (MNIST is not in {data_dir})"
 
 
+def trained_model(ckpt_path: str) -> DigitClassifier | NumberReader:
+    """The model a checkpoint holds, as the task that wrote it (a digit classifier or a number reader)."""
+    checkpoint = read_checkpoint(ckpt_path)
+    task = NumberReader if checkpoint["hyper_parameters"].get("_class_path") == class_path(NumberReader) else None
+    return (task or DigitClassifier).from_checkpoint(checkpoint, ckpt_path).eval()
+
+
 def export(ckpt_path: str, output: str, data_dir: str | None = None) -> str:
     """Export, check parity, write ``output``; returns what to tell the user."""
-    model = DigitClassifier.load_from_checkpoint(ckpt_path).eval()
+    model = trained_model(ckpt_path)
+    if isinstance(model, NumberReader):
+        return export_number_reader(model, output, data_dir)
     described_model = model.description
     slow = " (784 steps a sequence: from 20 s to a few minutes)" if model.step_name == "pixels" else ""
     print(f"exporting the {described_model}...{slow}", file=sys.stderr, flush=True)
@@ -121,6 +137,30 @@ def export(ckpt_path: str, output: str, data_dir: str | None = None) -> str:
         f"wrote {output} ({len(onnx_bytes) / 1e6:.2f} MB, exported in {exported_in:.1f} s): {described_model}; "
         f"input '{INPUT}' [N, 28, 28] in [0, 1], output '{OUTPUT}' [N, 10]\n"
         f"parity with PyTorch on {described}: predictions identical, largest logit difference {largest:.1e}"
+    )
+
+
+def export_number_reader(model: NumberReader, output: str, data_dir: str | None) -> str:
+    """``export`` for a number reader (apps/number_export.py): a free width, checked line by line."""
+    print(f"exporting the {model.description}...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    try:
+        onnx_bytes = number_reader_to_onnx(model)
+    except ImportError as error:
+        raise UserInputError(f"export needs the export extra ({error}): pip install -e '.[export]'") from error
+    exported_in = time.perf_counter() - started
+    batches, described = lines_to_check(data_dir)
+    mismatches, largest = number_differences(onnx_bytes, model, batches)
+    if mismatches or largest > TOLERANCE:
+        raise UserInputError(
+            f"the ONNX graph does not match PyTorch on {described} ({mismatches} numbers differ, largest "
+            f"score difference {largest:.1e}, allowed {TOLERANCE:.0e}); nothing was written"
+        )
+    write_atomically(output, lambda file: file.write(onnx_bytes))
+    return (
+        f"wrote {output} ({len(onnx_bytes) / 1e6:.2f} MB, exported in {exported_in:.1f} s): {model.description}; "
+        f"input '{LINES}' [N, 28, width] in [0, 1], output '{SCORES}' [N, steps, 11] (digits 0-9, then the blank)\n"
+        f"parity with PyTorch on {described}: numbers identical, largest score difference {largest:.1e}"
     )
 
 

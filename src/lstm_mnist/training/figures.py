@@ -71,3 +71,52 @@ def answer_forms_figure(true_class_probability: Tensor, steps: list[int], step_n
     axes.legend(title="digit", ncol=2, fontsize=7)
     axes.grid(alpha=0.3)
     return figure
+
+
+def misread_lines_figure(lines: list[Tensor], truths: list[str], reads: list[str]):
+    """Lines a number reader misread, one under the other, each captioned ``true -> read``."""
+    from matplotlib.figure import Figure
+
+    widest = max(line.shape[1] for line in lines)
+    cell = MNIST.side + 14  # a line and its caption
+    sheet = torch.ones(len(lines) * cell, widest + 4)
+    for index, line in enumerate(lines):
+        top = index * cell + 12
+        sheet[top : top + MNIST.side, 2 : 2 + line.shape[1]] = 1.0 - line.float()
+    figure = Figure(figsize=(max(3.0, (widest + 4) / 40), len(lines) * cell / 40))
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.imshow(sheet.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+    for index, (truth, read) in enumerate(zip(truths, reads)):
+        axes.text(2, index * cell + 10, f"{truth} -> {read or '(none)'}", fontsize=7, color="red", va="bottom")
+    axes.axis("off")
+    return figure
+
+
+def number_forms_figure(lines: list[tuple[Tensor, Tensor, int, str, str]]):
+    """How a number forms as the reader reads a line: for each ``(line [28, width], probabilities
+    [steps, 11], columns a step, truth, read)``, the line and under it the probability of every
+    digit and of the blank at each step, where the step reads. A digit's probability rises to
+    near 1 for a step or two where the digit is, and the blank holds the rest."""
+    from matplotlib.figure import Figure
+
+    widest = max(line.shape[1] for line, *_ in lines)
+    figure = Figure(figsize=(max(6.0, widest / 28 * 1.1), 2.3 * len(lines)))
+    colours = [f"C{digit}" for digit in range(MNIST.classes)]
+    for index, (line, probabilities, stride, truth, read) in enumerate(lines):
+        bottom = 1 - (index + 1) / len(lines)
+        picture = figure.add_axes((0.08, bottom + 0.62 / len(lines), 0.78, 0.3 / len(lines)))
+        picture.imshow(line.numpy(), cmap="gray", aspect="auto", extent=(0, widest, MNIST.side, 0))
+        picture.set(xlim=(0, widest), xticks=[], yticks=[])
+        picture.set_title(f"true {truth}, read {read or '(none)'}", fontsize=8)
+        chart = figure.add_axes((0.08, bottom + 0.1 / len(lines), 0.78, 0.5 / len(lines)))
+        columns = (torch.arange(len(probabilities)) + 0.5) * stride
+        for digit in range(MNIST.classes):
+            chart.plot(columns.numpy(), probabilities[:, digit].numpy(), color=colours[digit], label=str(digit))
+        chart.plot(columns.numpy(), probabilities[:, -1].numpy(), color="0.6", linestyle="--", label="blank")
+        chart.set(xlim=(0, widest), ylim=(-0.02, 1.02), ylabel="probability")
+        chart.tick_params(labelsize=7)
+        if index == 0:
+            chart.legend(fontsize=6, ncol=1, loc="center left", bbox_to_anchor=(1.01, 0.5 + 0.3))
+        if index == len(lines) - 1:
+            chart.set_xlabel("column of the line", fontsize=8)
+    return figure

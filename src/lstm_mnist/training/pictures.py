@@ -1,4 +1,5 @@
-"""Pictures of a run: where the model errs, which digits it confuses, how its answer forms.
+"""Pictures of a run: where the model errs, which digits it confuses, how its answer forms (a number
+reader's: the lines it misread and how the number forms along a line, line_pictures.py).
 
 Drawn every ``every_n_validations`` validations and once at test, with matplotlib (figures.py),
 and given to every logger that keeps images (figure_loggers.py: TensorBoard, MLflow, W&B).
@@ -14,6 +15,8 @@ from lstm_mnist.storage.earlier_forms import PICTURES_STATE_KEY
 from lstm_mnist.training.confusions import confusion_matrix
 from lstm_mnist.training.figure_loggers import figure_loggers, send_figure
 from lstm_mnist.training.figures import answer_forms_figure, confusion_figure, misclassified_figure
+from lstm_mnist.training.line_pictures import LinePictureSet
+from lstm_mnist.training.number_reader import NumberReader
 
 
 class Pictures(L.Callback):
@@ -41,13 +44,17 @@ class Pictures(L.Callback):
         self._validations = 0
         self._drawing = False
 
-    def _start(self) -> None:
+    def _start(self, pl_module: L.LightningModule) -> None:
+        # A number reader's pictures are its own (line_pictures.py); a digit classifier's follow.
+        self._lines = LinePictureSet(self.max_misclassified) if isinstance(pl_module, NumberReader) else None
         self._confusion = torch.zeros(MNIST.classes, MNIST.classes, dtype=torch.long)
         self._wrong: list[tuple[Tensor, Tensor, Tensor]] = []
         self._per_digit: list[Tensor] = []
         self._counts = torch.zeros(MNIST.classes)  # of the images the chart averages over
 
     def _collect(self, pl_module: L.LightningModule, batch: tuple[Tensor, Tensor]) -> None:
+        if self._lines is not None:
+            return self._lines.collect(pl_module, batch)
         images, labels = batch
         charted = max(0, min(len(images), self.chart_images - int(self._counts.sum())))
         with torch.inference_mode():
@@ -87,6 +94,8 @@ class Pictures(L.Callback):
         if not sends:
             return
         step = trainer.global_step
+        if self._lines is not None:
+            return self._lines.draw(sends, prefix, step)
         send_figure(sends, f"{prefix}/confusion_matrix", confusion_figure(self._confusion), step)
         if self._wrong:
             images, labels, predictions = (torch.cat(parts) for parts in zip(*self._wrong))
@@ -110,8 +119,7 @@ class Pictures(L.Callback):
     # validation during fit
     def on_validation_epoch_start(self, trainer, pl_module):
         self._drawing = (
-            hasattr(pl_module, "answer_and_steps")
-            and not trainer.sanity_checking
+            not trainer.sanity_checking
             and trainer.state.fn == "fit"
             and self.every_n_validations > 0
             and self._validations % self.every_n_validations == self.every_n_validations - 1
@@ -119,7 +127,7 @@ class Pictures(L.Callback):
         if not trainer.sanity_checking:
             self._validations += 1
         if self._drawing:
-            self._start()
+            self._start(pl_module)
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         if self._drawing:
@@ -131,11 +139,9 @@ class Pictures(L.Callback):
 
     # test (without a logger, as in the end-of-fit test of last.ckpt, nothing to draw)
     def on_test_epoch_start(self, trainer, pl_module):
-        self._drawing = (
-            hasattr(pl_module, "answer_and_steps") and self.every_n_validations > 0 and bool(figure_loggers(trainer))
-        )
+        self._drawing = self.every_n_validations > 0 and bool(figure_loggers(trainer))
         if self._drawing:
-            self._start()
+            self._start(pl_module)
 
     def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         if self._drawing:
