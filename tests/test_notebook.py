@@ -39,6 +39,12 @@ def test_notebook_executes(tmp_path, monkeypatch):
     assert accuracy > 0.9
     bundled = float(text.split("bundled model, accuracy on the 10k test set: ")[1].split()[0])
     assert bundled >= 0.993 and "trained on MNIST and digits set in fonts" in text
+    # from h_n to output: the number reader's scores at every step, and its best path
+    assert "lines [1000, 28, " in text and ", 11]" in text.split("-> scores")[1].split("\n")[0]
+    merged, truth = text.split("runs merged, blanks dropped: ")[1].split("\n")[0].split("  the truth: ")
+    assert merged == truth
+    numbers = float(text.split("whole numbers read right, 1,000 MNIST test lines: ")[1].split()[0])
+    assert numbers >= 0.9
     pictures = [
         o
         for cell in notebook.cells
@@ -46,5 +52,6 @@ def test_notebook_executes(tmp_path, monkeypatch):
         for o in cell.outputs
         if "image/png" in o.get("data", {})
     ]
-    assert len(pictures) == 4  # the reading orders, the validation curve, the test digits, how the answer forms
+    # the reading orders, the validation curve, the test digits, how the answer forms, how a number forms
+    assert len(pictures) == 5
     assert list(tmp_path.glob("notebook_runs/lightning_logs/version_0/checkpoints/*.ckpt"))

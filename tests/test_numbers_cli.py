@@ -191,3 +191,22 @@ def test_the_onnx_file_reads_lines_of_any_width_as_pytorch_does(straight, tiny_d
         assert np.abs(scores - expected.numpy()).max() < 1e-4
         ours = [best_path(p)[0] for p in expected.softmax(dim=-1).numpy()]
         assert [best_path(p)[0] for p in torch.from_numpy(scores).softmax(dim=-1).numpy()] == ours
+
+
+def test_read_answers_numbers_as_predict_does(straight, number_pictures, tiny_data, tmp_path):
+    from lstm_mnist.read_command import main as read_main
+
+    root, _ = straight
+    folder, truth = number_pictures
+    checkpoint = str(only(root.rglob("last.ckpt")))
+    run_main(
+        "predict", "--ckpt_path", checkpoint, "--data.predict_path", str(folder), root=tmp_path, data_dir=tiny_data
+    )
+    with open(only(tmp_path.rglob("predictions.csv"))) as file:
+        predicted = {row["path"]: row for row in csv.DictReader(file)}
+    pictures = sorted(str(folder / name) for name in truth)
+    result = call_main(read_main, [*pictures, "--ckpt_path", checkpoint])
+    assert result.code == 0, result.err
+    for line, picture in zip(result.out.splitlines(), pictures, strict=True):
+        number, probability = predicted[picture]["number"] or "(no digit)", predicted[picture]["probability"]
+        assert line == f"{picture}: {number} ({float(probability):.4f})"

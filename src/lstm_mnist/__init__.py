@@ -13,6 +13,10 @@ EXPORTS = {
     "MNISTDataModule": "lstm_mnist.data.mnist",
     "RecurrentClassifier": "lstm_mnist.nets.recurrent",
     "pretrained": "lstm_mnist.training.digit_classifier",
+    "NumberReader": "lstm_mnist.training.number_reader",
+    "NumberLinesDataModule": "lstm_mnist.data.number_lines",
+    "ColumnReader": "lstm_mnist.nets.column_reader",
+    "pretrained_number_reader": "lstm_mnist.training.number_reader",
 }
 __all__ = list(EXPORTS)
 

@@ -1,4 +1,5 @@
-"""``lstm-mnist read PICTURE... [--ckpt_path P | --onnx F]``: the digit in each picture, at once.
+"""``lstm-mnist read PICTURE... [--numbers] [--ckpt_path P | --onnx F]``: the digit (or the whole
+number) in each picture, at once.
 
 A person reading one photo wants the answer, not a Trainer: this imports neither Lightning nor
 torchvision, and on its fastest path not even torch. Pictures are read as ``predict`` reads them
@@ -6,7 +7,9 @@ torchvision, and on its fastest path not even torch. Pictures are read as ``pred
 file (the bundled model's, shipped beside its weights, or ``--onnx F`` from ``export.py``), or,
 with ``--ckpt_path`` or without onnxruntime, through plain PyTorch. One line a picture:
 ``PATH: DIGIT (PROBABILITY)``; a picture it cannot read is one line on stderr, and the exit status
-is 1 if there was any.
+is 1 if there was any. ``--numbers`` reads each picture as a line of digits with the bundled number
+reader (a number reader's ``--ckpt_path`` or ``--onnx`` file does so by itself): ``PATH: NUMBER
+(PROBABILITY)``, decoded by CTC's best path (nets/ctc_decoding.py).
 """
 
 import argparse
@@ -16,15 +19,27 @@ from pathlib import Path
 import numpy as np
 
 from lstm_mnist.data.mnist_format import MNIST
-from lstm_mnist.data.picture_reading import read_picture_array
+from lstm_mnist.data.picture_reading import read_line_array, read_picture_array
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.storage.bundled_model import onnx_beside, the_bundled_model
+from lstm_mnist.nets.ctc_decoding import best_path
+from lstm_mnist.storage.bundled_model import DIGIT_READER, NUMBER_READER, onnx_beside, the_bundled_model
 
 BATCH = 256  # pictures a model call reads
 
 
 class Refused(Exception):
     """A problem with what the user asked for: said in one line, exit status 1."""
+
+
+class Model:
+    """A function from raw pixels (``[N, 28, 28]`` images, or ``[1, 28, width]`` lines) to logits,
+    and whether it reads numbers (a number reader's scores at every step) or digits."""
+
+    def __init__(self, logits, reads_numbers: bool) -> None:
+        self.logits, self.reads_numbers = logits, reads_numbers
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        return self.logits(pixels)
 
 
 def onnx_model(path: Path):
@@ -38,7 +53,8 @@ def onnx_model(path: Path):
     except Exception as error:  # onnxruntime's own error types differ by version
         raise Refused(f"{path} is not an ONNX model onnxruntime can run ({str(error).splitlines()[0]})") from error
     name = session.get_inputs()[0].name
-    return lambda pixels: session.run(None, {name: pixels})[0]
+    # a number reader's file takes `lines` of any width (apps/number_export.py), a digit model's `pixels`
+    return Model(lambda pixels: session.run(None, {name: pixels})[0], reads_numbers=name == "lines")
 
 
 def torch_model(path: Path):
@@ -65,10 +81,10 @@ def torch_model(path: Path):
         with torch.inference_mode():
             return net(MNIST.standardized(images) if normalize else images).numpy()
 
-    return logits
+    return Model(logits, reads_numbers=hasattr(net, "steps"))  # a number reader's network says its steps
 
 
-def chosen_model(ckpt_path: str | None, onnx: str | None):
+def chosen_model(ckpt_path: str | None, onnx: str | None, numbers: bool = False) -> Model:
     if onnx:
         try:
             return onnx_model(Path(onnx))
@@ -77,7 +93,7 @@ def chosen_model(ckpt_path: str | None, onnx: str | None):
     if ckpt_path:
         return torch_model(Path(ckpt_path))
     try:
-        weights = the_bundled_model("read")
+        weights = the_bundled_model("read", name=NUMBER_READER if numbers else DIGIT_READER)
     except UserInputError as error:
         raise Refused(str(error)) from error
     try:
@@ -91,8 +107,25 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def read(pictures: list[str], model) -> int:
+def read_numbers(pictures: list[str], model: Model) -> int:
+    """Print each picture's number, in the order given, a picture at a time (each its own width);
+    returns how many could not be read."""
+    unreadable = 0
+    for name in pictures:
+        found = picture_or_why(name, read_line_array)
+        if isinstance(found, str):
+            print(f"{name}: {found}", file=sys.stderr, flush=True)
+            unreadable += 1
+            continue
+        number, probability = best_path(probabilities(model(found[None])[0]))
+        print(f"{name}: {number or '(no digit)'} ({probability:.4f})", flush=True)
+    return unreadable
+
+
+def read(pictures: list[str], model: Model) -> int:
     """Print each picture's digit, in the order given; returns how many could not be read."""
+    if model.reads_numbers:
+        return read_numbers(pictures, model)
     unreadable = 0
     for start in range(0, len(pictures), BATCH):
         read_here = [(name, picture_or_why(name)) for name in pictures[start : start + BATCH]]
@@ -109,15 +142,16 @@ def read(pictures: list[str], model) -> int:
     return unreadable
 
 
-def picture_or_why(name: str) -> np.ndarray | str:
-    """The picture at ``name`` in MNIST's form, or why it cannot be read, in a user's words."""
+def picture_or_why(name: str, reading=read_picture_array) -> np.ndarray | str:
+    """The picture at ``name`` in MNIST's form (or ``reading``'s), or why it cannot be read, in a
+    user's words."""
     path = Path(name)
     if not path.exists():
         return "no such file"
     if path.is_dir():
         return "a folder, not a picture (predict reads folders: --data.predict_path)"
     try:
-        return read_picture_array(path)
+        return reading(path)
     except ValueError as error:  # UnreadablePicture, or Pillow failing on an odd file
         return str(error)
 
@@ -131,9 +165,14 @@ def main(args: list[str] | None = None) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--ckpt_path", help="a checkpoint written by this project's fit (read through PyTorch)")
     which.add_argument("--onnx", help="an ONNX file written by export.py (read through onnxruntime)")
+    parser.add_argument(
+        "--numbers", action="store_true", help="read whole numbers, with the bundled number reader: PATH: NUMBER"
+    )
     options = parser.parse_args(sys.argv[1:] if args is None else args)
     try:
-        model = chosen_model(options.ckpt_path, options.onnx)
+        model = chosen_model(options.ckpt_path, options.onnx, options.numbers)
+        if options.numbers and not model.reads_numbers:
+            raise Refused(f"--numbers needs a number reader: {options.ckpt_path or options.onnx} reads single digits")
     except Refused as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

@@ -1,5 +1,6 @@
 """``python demo.py --ckpt_path CKPT``: a local web page where you draw a digit (or upload a picture
-of one) and watch the trained network read it, step by step.
+of one) and watch the trained network read it, step by step (``--numbers``, or a number reader's
+checkpoint: a whole number, apps/number_demo.py).
 
 Built with Gradio (the ``demo`` extra). The page shows the digit the model reads, its three most
 likely answers, the 28x28 image it actually saw after the same preprocessing as ``predict``
@@ -20,11 +21,14 @@ from matplotlib.figure import Figure  # not pyplot: no display backend, one figu
 from PIL import Image
 from torch import Tensor
 
+from lstm_mnist.apps.export import trained_model
+from lstm_mnist.apps.number_demo import build_number_page
 from lstm_mnist.apps.program import program
 from lstm_mnist.data.picture_reading import UnreadablePicture, picture_to_mnist, read_picture
 from lstm_mnist.errors import UserInputError
-from lstm_mnist.storage.bundled_model import given_or_bundled
+from lstm_mnist.storage.bundled_model import DIGIT_READER, NUMBER_READER, given_or_bundled
 from lstm_mnist.training.digit_classifier import DigitClassifier
+from lstm_mnist.training.number_reader import NumberReader
 
 WELCOME = "Draw a digit, then press **Read it**."
 DRAW_FIRST = "Draw a digit first (or upload a picture of one)."
@@ -154,6 +158,11 @@ def main(args: list[str] | None = None, block: bool = True):
     returned, to be stopped with its ``close()``."""
     parser = argparse.ArgumentParser(prog="demo.py", description="Draw a digit and watch a trained model read it.")
     parser.add_argument("--ckpt_path", help="a checkpoint written by this project's fit (default: the bundled model)")
+    parser.add_argument(
+        "--numbers",
+        action="store_true",
+        help="a page for whole numbers, read by the bundled number reader (a number reader's --ckpt_path gets it too)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 shares it on your network)")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
     parser.add_argument(
@@ -173,12 +182,14 @@ def main(args: list[str] | None = None, block: bool = True):
         if options.keep_files_for < 1:
             raise UserInputError(f"--keep_files_for must be at least 1 second, got {options.keep_files_for}")
         max_file_size = byte_count(options.max_file_size)
-        model = DigitClassifier.load_from_checkpoint(given_or_bundled(options.ckpt_path, "demo.py")).eval()
+        bundled = NUMBER_READER if options.numbers else DIGIT_READER
+        model = trained_model(given_or_bundled(options.ckpt_path, "demo.py", name=bundled))
         if not port_free(options.host, options.port):
             raise UserInputError(f"port {options.port} on {options.host} is in use: choose another with --port")
         os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls out
         try:
-            page = build_page(model, options.keep_files_for)
+            build = build_number_page if isinstance(model, NumberReader) else build_page
+            page = build(model, options.keep_files_for)
         except ImportError as error:
             raise UserInputError(f"the demo needs the demo extra ({error}): pip install -e '.[demo]'") from error
     # Gradio's queue calls pandas in a way pandas 3 warns about at the first visitor; not the user's concern.

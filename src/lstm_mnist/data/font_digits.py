@@ -28,23 +28,31 @@ PAGE = 160  # pixels a side of the photographed paper
 
 def photographed_digit(font_file: Path, digit: int, rng: np.random.Generator) -> Image.Image | None:
     """``digit`` set in the font, as a phone photo of it on paper; None when the font has no glyph for it."""
+    return photographed_text(font_file, str(digit), rng)
+
+
+def photographed_text(font_file: Path, text: str, rng: np.random.Generator, turn: float = 6.0) -> Image.Image | None:
+    """``text`` (a digit, or a number) set in the font on one line, as a phone photo of it on paper,
+    turned by up to ``turn`` degrees; None when the font has no glyphs for it. The paper is
+    ``PAGE`` pixels high and as wide as the text needs (``PAGE`` at least)."""
     size = int(rng.integers(50, 110))
     try:
         font = ImageFont.truetype(str(font_file), size)
     except OSError:
         return None
     paper, ink = int(rng.integers(215, 250)), int(rng.integers(10, 70))
-    page = Image.new("L", (PAGE, PAGE), paper)
-    draw = ImageDraw.Draw(page)
-    left, top, right, bottom = draw.textbbox((0, 0), str(digit), font=font)
+    left, top, right, bottom = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text, font=font)
     if right - left < 2 or bottom - top < 2:
         return None
-    x = (PAGE - (right - left)) / 2 - left + rng.uniform(-15, 15)
+    width = max(PAGE, right - left + 60)
+    page = Image.new("L", (width, PAGE), paper)
+    draw = ImageDraw.Draw(page)
+    x = (width - (right - left)) / 2 - left + rng.uniform(-15, 15)
     y = (PAGE - (bottom - top)) / 2 - top + rng.uniform(-15, 15)
-    draw.text((x, y), str(digit), fill=ink, font=font)
-    page = page.rotate(rng.uniform(-6, 6), resample=Image.BICUBIC, fillcolor=paper)
+    draw.text((x, y), text, fill=ink, font=font)
+    page = page.rotate(rng.uniform(-turn, turn), resample=Image.BICUBIC, fillcolor=paper)
     page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.4)))
-    grain = rng.normal(0, 4, size=(PAGE, PAGE))
+    grain = rng.normal(0, 4, size=(PAGE, width))
     page = Image.fromarray(np.clip(np.asarray(page, dtype=np.float64) + grain, 0, 255).astype(np.uint8))
     photo = io.BytesIO()
     page.convert("RGB").save(photo, format="JPEG", quality=int(rng.integers(60, 92)))

@@ -249,11 +249,18 @@ class MNISTDataModule(L.LightningDataModule):
         return self._loader("predict", self.eval_batch_size, shuffle=False)
 
 
+def data_state_key(checkpoint: dict) -> str:
+    """The checkpoint's entry that holds the DataModule's ``state_dict``: Lightning files it under the
+    class's name (``MNISTDataModule``, ``NumberLinesDataModule``); the one with a ``trained_on``."""
+    found = (key for key, value in checkpoint.items() if isinstance(value, dict) and "trained_on" in value)
+    return next(found, MNISTDataModule.__qualname__)
+
+
 def trained_on(checkpoint: dict) -> str:
     """What a checkpoint's model learned from, in words, from the part of the checkpoint that holds
-    this DataModule's ``state_dict`` (Lightning files it under the class's name), as
+    this DataModule's ``state_dict`` (``data_state_key``), as
     ``storage/checkpoint_reader.read_checkpoint`` gives it (earlier forms brought to today's)."""
-    recorded = (checkpoint.get(MNISTDataModule.__qualname__) or {}).get("trained_on") or {}
+    recorded = (checkpoint.get(data_state_key(checkpoint)) or {}).get("trained_on") or {}
     words = " and ".join(["MNIST", *recorded.get("sources", [])])
     if recorded.get("augmentation"):
         varied = recorded["augmentation"]

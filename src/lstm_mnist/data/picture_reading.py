@@ -64,6 +64,11 @@ def read_line_array(source: str | Path | IO[bytes]) -> np.ndarray:
     return read_picture_array(source, to_line_form, (LINE_WORKING_WIDTH, WORKING_SIDE))
 
 
+def picture_to_line_array(image: Image.Image) -> np.ndarray:
+    """``image`` as a viewer shows it, then in line form (``to_line_form``)."""
+    return to_line_form(as_shown(image, (LINE_WORKING_WIDTH, WORKING_SIDE)))
+
+
 def read_picture_array(
     source: str | Path | IO[bytes], form=None, working: tuple[int, int] = (WORKING_SIDE, WORKING_SIDE)
 ) -> np.ndarray:

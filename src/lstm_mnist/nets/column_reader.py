@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lstm_mnist.data.mnist_format import MNIST
@@ -17,6 +18,10 @@ from lstm_mnist.errors import UserInputError
 from lstm_mnist.nets.ctc_decoding import BLANK
 from lstm_mnist.nets.network import Network
 from lstm_mnist.nets.recurrent import LSTM_FORGET_BIAS
+
+# Columns right of a line's end that the front's last step sees (two 3x3 convolutions, each halving
+# the width: step t reads columns 4t-3 to 4t+6, and the last step of a line W wide ends by W+2).
+REACH = 8
 
 
 class ColumnReader(Network):
@@ -103,7 +108,11 @@ class ColumnReader(Network):
         ``widths`` (each line's own, the rest padding) the recurrent layer reads each line to its
         end and no further, so a line's scores do not depend on what it was batched with."""
         if self.front is not None:
-            features = self.front(lines.unsqueeze(1))  # [batch, channels, 7, width / 4]
+            # The line's last column (its background margin) is repeated past its end, so that its
+            # last steps see the same whether the line is read alone (the ONNX file, `read`) or
+            # padded with background in a batch: a line's number never depends on its batch.
+            padded = F.pad(lines, (0, REACH), mode="replicate").unsqueeze(1)
+            features = self.front(padded)[..., : lines.shape[-1] // self.column_stride]  # [batch, channels, 7, steps]
             sequence = features.flatten(1, 2).transpose(1, 2)  # [batch, steps, channels * 7]
         else:
             sequence = lines.transpose(1, 2)  # [batch, width, 28]

@@ -17,7 +17,7 @@ from torchmetrics.text import CharErrorRate
 
 from lstm_mnist.data.number_lines import NumberLinesDataModule
 from lstm_mnist.nets.ctc_decoding import BLANK
-from lstm_mnist.storage.bundled_model import NUMBER_READER
+from lstm_mnist.storage.bundled_model import NUMBER_READER, bundled_path
 from lstm_mnist.training.metric_names import TEST_ACC, TEST_CER, TEST_LOSS, VAL_ACC, VAL_CER, VAL_LOSS
 from lstm_mnist.training.trained_task import TrainedTask
 
@@ -153,3 +153,10 @@ def read_right(symbols: Tensor, counts: Tensor, digits: Tensor, lengths: Tensor)
 def spelled(symbols: Tensor, counts: Tensor) -> list[str]:
     """The numbers as strings: each row's first ``counts`` symbols."""
     return ["".join(map(str, row[:count])) for row, count in zip(symbols.tolist(), counts.tolist())]
+
+
+def pretrained_number_reader(map_location=None) -> NumberReader:
+    """The number reader the package ships (the README's model card says what it reads well and what
+    not): ``pretrained_number_reader().eval()(lines)`` gives scores ``[batch, steps, 11]`` for raw
+    ``[batch, 28, width]`` lines in [0, 1]; ``best_paths`` and ``spelled`` turn them into numbers."""
+    return NumberReader.load_from_checkpoint(bundled_path(NUMBER_READER), map_location=map_location)
