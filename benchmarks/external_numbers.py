@@ -39,6 +39,7 @@ from lstm_mnist.data.idx_files import missing_files
 from lstm_mnist.data.line_composition import pad_lines
 from lstm_mnist.data.number_lines import NumberLinesDataModule
 from lstm_mnist.data.picture_reading import INK_LEVEL, as_shown, to_line_form, to_mnist_form
+from lstm_mnist.nets.ctc_decoding import beam_search
 from lstm_mnist.storage.bundled_model import bundled_path
 from lstm_mnist.training.digit_classifier import DigitClassifier
 from lstm_mnist.training.number_reader import NumberReader, best_paths, spelled
@@ -104,6 +105,16 @@ def read_by_ctc(model: NumberReader, lines: list[torch.Tensor], batch_size: int 
     return numbers
 
 
+def read_by_beam(model: NumberReader, lines: list[torch.Tensor], width: int) -> list[str]:
+    """The numbers CTC's prefix beam search reads (``nets.ctc_decoding.beam_search``), a line at a time."""
+    numbers = []
+    with torch.inference_mode():
+        for line in lines:
+            probabilities = model(line[None])[0].softmax(dim=-1).numpy()
+            numbers.append(beam_search(probabilities, width)[0])
+    return numbers
+
+
 def pieces(line: np.ndarray) -> list[np.ndarray]:
     """The line's ink cut into connected pieces, left to right: each piece alone on black, cropped.
     Pieces that stand over one another (a 5's bar above its bowl) are one digit."""
@@ -165,6 +176,9 @@ def main() -> None:
     parser.add_argument("--sklearn", type=int, default=1000, help="numbers of scikit-learn's digits")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--wider", action="store_true", help="also the wider held-out fonts")
+    parser.add_argument(
+        "--beam", type=int, default=8, help="beam width tried against the best path on 2,000 MNIST test lines (0: none)"
+    )
     args = parser.parse_args()
     reader = NumberReader.load_from_checkpoint(args.ckpt_path).eval()
     digit_model = DigitClassifier.load_from_checkpoint(args.digit_ckpt or bundled_path()).eval()
@@ -179,6 +193,7 @@ def main() -> None:
         print(f"{source}: CTC {by_ctc.accuracy:.4f}, cut {by_cutting.accuracy:.4f}", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    beam_note = ""
     if args.data_dir and not missing_files(args.data_dir):
         data = NumberLinesDataModule(data_dir=args.data_dir)
         data.setup("test")
@@ -187,6 +202,18 @@ def main() -> None:
             lines += [line[:, :width].numpy() for line, width in zip(batch, widths)]
             truths += spelled(digits, lengths)
         score("MNIST test lines", lines, truths, "1-8 digits, the fixed test set")
+        if args.beam:
+            tried = [torch.as_tensor(line) for line in lines[:2000]]
+            by_path, by_beam = (
+                tally(truths[:2000], read_by_ctc(reader, tried)),
+                tally(truths[:2000], read_by_beam(reader, tried, args.beam)),
+            )
+            beam_note = (
+                f"beam search (width {args.beam}) on the first 2,000 MNIST test lines: {by_beam.accuracy:.2%} whole, "
+                f"CER {by_beam.character_error_rate:.2%}; the best path: {by_path.accuracy:.2%}, "
+                f"CER {by_path.character_error_rate:.2%}"
+            )
+            print(beam_note, file=sys.stderr, flush=True)
         score("single MNIST test digits", *single_digits(data), "each test image as a number")
     for kind, packages in [*HELD_OUT_PACKAGES.items(), *(WIDER_PACKAGES.items() if args.wider else ())]:
         files, missing = debian_font_files(packages)
@@ -200,6 +227,8 @@ def main() -> None:
         score(f"photographed {wider}{kind} fonts", *font_numbers(files, args.per_font, rng), note)
     score("scikit-learn numbers", *sklearn_numbers(args.sklearn, rng), "1-8 of its digits side by side")
     print(f"\n{args.ckpt_path} ({reader.description}), seed {args.seed}, {time.perf_counter() - started:.0f} s")
+    if beam_note:
+        print(beam_note)
     print("| source | numbers | CTC: whole | CTC: CER | cut and classify: whole | cut: CER | most misread (CTC) | |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for source, count, by_ctc, by_cutting, note in rows:

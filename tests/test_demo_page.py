@@ -229,3 +229,31 @@ def test_a_port_in_use_or_a_missing_checkpoint_is_one_line(trained_on_mnist, tmp
         )
         result = call_main(demo.main, ["--ckpt_path", str(last_checkpoint(trained_on_mnist)), "--keep_files_for", "0"])
         assert result.code == 1 and result.err == "error: --keep_files_for must be at least 1 second, got 0\n"
+
+
+def test_a_number_written_on_the_wide_canvas_is_read_in_a_real_browser(chromium, tmp_path, monkeypatch):
+    """``demo.py --numbers``: the bundled number reader's page, a 1 and a 7 written side by side."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from lstm_mnist.apps import number_demo
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    served, url = start_page("--numbers")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1300})
+            page.goto(url)
+            expect(page.locator("#answer")).to_have_text("Write a number, then press Read it.", timeout=WAIT)
+            expect(
+                page.get_by_text("reading a line's columns, trained on MNIST and digits set in fonts")
+            ).to_be_visible()
+            page.get_by_role("button", name="Read it").click()
+            expect(page.locator("#answer")).to_have_text(number_demo.WRITE_FIRST, timeout=WAIT)
+            draw(page, [(0.2, 0.2), (0.2, 0.8)], [(0.3, 0.22), (0.42, 0.22), (0.34, 0.8)])  # 1, then 7
+            expect(page.locator("#answer")).to_contain_text("It reads 17 (probability", timeout=WAIT)
+            expect(page.locator("#seen img")).to_be_visible()
+            expect(page.locator("#chart img")).to_be_visible()
+            browser.close()
+    finally:
+        served.close()

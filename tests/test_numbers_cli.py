@@ -17,6 +17,7 @@ from lstm_mnist.data.line_composition import LineStyle
 from lstm_mnist.data.number_lines import NumberLinesDataModule
 from lstm_mnist.training.number_scores import edits
 
+pytestmark = pytest.mark.slow  # fits, resumes and predicts a number reader: a minute in all
 NUMBERS = str(ROOT / "configs" / "numbers.yaml")
 # A reader small enough to train in seconds on the tiny data: 20 steps of 10 lines an epoch.
 TINY_NUMBERS = [
@@ -160,7 +161,6 @@ def test_a_run_draws_how_its_numbers_form_and_the_lines_it_misread(tiny_data, tm
         assert picture.width > 400 and picture.height > 400
 
 
-@pytest.mark.slow  # the ONNX exporter
 def test_the_onnx_file_reads_lines_of_any_width_as_pytorch_does(straight, tiny_data, tmp_path):
     import onnx
     import onnxruntime
@@ -210,3 +210,23 @@ def test_read_answers_numbers_as_predict_does(straight, number_pictures, tiny_da
     for line, picture in zip(result.out.splitlines(), pictures, strict=True):
         number, probability = predicted[picture]["number"] or "(no digit)", predicted[picture]["probability"]
         assert line == f"{picture}: {number} ({float(probability):.4f})"
+
+
+def test_a_digit_checkpoint_under_the_number_config_reads_digits(tiny_data, tmp_path):
+    """The checkpoint's task brings its own data: a digit classifier is never fed lines."""
+    from lstm_mnist.storage.bundled_model import bundled_path
+
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    picture = np.full((40, 40), 255, np.uint8)
+    picture[8:32, 18:22] = 0  # a 1
+    Image.fromarray(picture).save(folder / "one.png")
+    result = run_main(
+        *("predict", "--config", NUMBERS, "--ckpt_path", str(bundled_path()), "--data.predict_path", str(folder)),
+        root=tmp_path / "run",
+        data_dir=tiny_data,
+    )
+    assert "data: MNISTDataModule, which the checkpoint's task reads (config: " in result.err
+    with open(only((tmp_path / "run").rglob("predictions.csv"))) as file:
+        [row] = list(csv.DictReader(file))
+    assert row["prediction"] == "1"

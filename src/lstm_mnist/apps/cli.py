@@ -36,6 +36,7 @@ from lstm_mnist.training.digit_classifier import DigitClassifier
 from lstm_mnist.training.hparams_tab import HparamsEntry, run_hyperparameters
 from lstm_mnist.training.kept_checkpoints import BestCheckpoint, LatestCheckpoint
 from lstm_mnist.training.metric_names import TEST_ACC, TEST_ACC_LAST
+from lstm_mnist.training.number_reader import NumberReader
 from lstm_mnist.training.pictures import Pictures
 from lstm_mnist.training.saved_config import AtomicSaveConfig
 from lstm_mnist.training.trackers import (
@@ -132,8 +133,16 @@ class LSTMMNISTCLI(ParsersBuiltOnce, CheckpointOverConfig, LightningCLI):
         override = {"model": task}
         data = self.config[self.config.subcommand].data
         wanted = getattr(imported_class(task["class_path"]), "data_class", None)
-        if wanted is not None and data.class_path == default_classes()["data"] != class_path(wanted):
-            override["data"] = {"class_path": class_path(wanted), "init_args": data.init_args.as_dict()}
+        if wanted is not None and data.class_path in project_data_classes() and data.class_path != class_path(wanted):
+            # The project's other data (the digits' for a number reader, or the lines' for a digit
+            # classifier) cannot feed this task: its own, with the settings that apply to it.
+            settings = {k: v for k, v in data.init_args.as_dict().items() if k in settings_of(wanted)}
+            override["data"] = {"class_path": class_path(wanted), "init_args": settings}
+            if data.class_path != default_classes()["data"]:
+                print(
+                    f"data: {wanted.__name__}, which the checkpoint's task reads (config: {data.class_path})",
+                    file=sys.stderr,
+                )
         self.config = self.parser.parse_object({self.config.subcommand: override}, self.config)
 
     @property
@@ -291,6 +300,20 @@ def network_shorthand() -> frozenset[str]:
     those of the network the default config names, which are not the recipe's own."""
     default_net = network_class(default_classes()["model.init_args.net"])
     return frozenset(inspect.signature(default_net).parameters) - set(inspect.signature(DigitClassifier).parameters)
+
+
+def project_data_classes() -> set[str]:
+    """The data the project's tasks read: each task names its own (``data_class``)."""
+    return {class_path(task.data_class) for task in (DigitClassifier, NumberReader)}
+
+
+def settings_of(data_class: type) -> set[str]:
+    """The settings a DataModule takes: its own and, where it passes the rest on, its base's."""
+    parameters = inspect.signature(data_class).parameters
+    own = set(parameters)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        own |= set(inspect.signature(data_class.__mro__[1]).parameters)
+    return own
 
 
 def imported_class(path: str) -> type:
