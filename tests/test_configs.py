@@ -70,8 +70,8 @@ def test_every_config_parses_and_builds_what_it_says(path, tmp_path):
     for name, value in task.items():
         if name == "net":  # the settings the config gives the network (and its class, where it names one)
             assert cli.model.hparams["net"]["class_path"] == value.get("class_path", DEFAULT_NETWORK)
-            for setting, given in value.get("init_args", {}).items():
-                assert cli.model.net.settings[setting] == given, setting
+            for setting, given in value.get("init_args", {}).items():  # a YAML list is a tuple setting's value
+                assert cli.model.net.settings[setting] == (tuple(given) if isinstance(given, list) else given), setting
         else:
             assert cli.model.hparams[name] == value, name
     for name, value in data.items():

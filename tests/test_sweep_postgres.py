@@ -121,8 +121,9 @@ def test_a_database_without_a_lock_or_a_server_that_does_not_answer_is_one_line(
 
 
 def test_a_real_refused_write_of_the_sweeps_pictures_is_one_line(database, tiny_data, tmp_path):
-    """The study on the server, the trial's files small (a checkpoint of 2 units: about 15 kB), no file
-    past 18 kB: best.yaml is written, the optimisation history (about 23 kB) refused."""
+    """The study on the server, the trial's files small (a checkpoint of 2 units: about 21 kB, 5 kB of
+    it torch's random state), no file past 22 kB: best.yaml is written, the optimisation history
+    (about 23 kB) refused."""
     from test_crash_safety import refused_under_file_size_limit
 
     from lstm_mnist.apps import sweep
@@ -131,7 +132,7 @@ def test_a_real_refused_write_of_the_sweeps_pictures_is_one_line(database, tiny_
     args = ["--n_trials", "1", "--study_name", "pictures", "--storage", database]
     args += ["--space", str(tmp_path / "space.yaml"), *TRIAL_FLAGS, "--model.hidden_size", "2"]
     args += ["--data.data_dir", str(tiny_data), "--trainer.default_root_dir", str(tmp_path)]
-    error = refused_under_file_size_limit(18_000, args, tiny_data, tmp_path, entry=sweep.main)
+    error = refused_under_file_size_limit(22_000, args, tiny_data, tmp_path, entry=sweep.main)
     folder = tmp_path / "sweeps" / "pictures"
     assert (
         error == f"error: cannot write {folder / 'history.png'}: File too large; the files written before it are intact"

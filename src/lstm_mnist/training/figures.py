@@ -104,11 +104,11 @@ def number_forms_figure(lines: list[tuple[Tensor, Tensor, int, str, str]]):
     colours = [f"C{digit}" for digit in range(MNIST.classes)]
     for index, (line, probabilities, stride, truth, read) in enumerate(lines):
         bottom = 1 - (index + 1) / len(lines)
-        picture = figure.add_axes((0.08, bottom + 0.62 / len(lines), 0.78, 0.3 / len(lines)))
+        picture = figure.add_axes((0.1, bottom + 0.6 / len(lines), 0.76, 0.3 / len(lines)))
         picture.imshow(line.numpy(), cmap="gray", aspect="auto", extent=(0, widest, MNIST.side, 0))
         picture.set(xlim=(0, widest), xticks=[], yticks=[])
         picture.set_title(f"true {truth}, read {read or '(none)'}", fontsize=8)
-        chart = figure.add_axes((0.08, bottom + 0.1 / len(lines), 0.78, 0.5 / len(lines)))
+        chart = figure.add_axes((0.1, bottom + 0.1 / len(lines), 0.76, 0.45 / len(lines)))
         columns = (torch.arange(len(probabilities)) + 0.5) * stride
         for digit in range(MNIST.classes):
             chart.plot(columns.numpy(), probabilities[:, digit].numpy(), color=colours[digit], label=str(digit))
