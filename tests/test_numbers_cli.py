@@ -126,7 +126,8 @@ def test_predict_reads_numbers_and_reports_against_their_labels(straight, number
         errors += int(row["character_errors"])
     digits = sum(len(label) for label in truth.values())
     assert f"whole numbers read right: {right / 12:.4f} ({right} of 12)" in result.out
-    assert f"character error rate:     {errors / digits:.4f} ({errors} edits in {digits} digits)" in result.out
+    said = "edit" if errors == 1 else "edits"
+    assert f"character error rate:     {errors / digits:.4f} ({errors} {said} in {digits} digits)" in result.out
     assert "most misread: " in result.out
     assert "predictions of 12 lines written to" in result.out
     assert result.err.splitlines()[0].startswith("model: convolutions, then a bidirectional LSTM of 8 units")

@@ -47,6 +47,8 @@ def number_reader_to_onnx(model: NumberReader) -> bytes:
         # It warns that another batch size may fail at run time; the parity check runs batches of
         # 1 and of 8 lines, unlike the example of 3.
         warnings.filterwarnings("ignore", message="Exporting a model to ONNX with a batch_size other than 1")
+        # A notice of the exporter's own optimiser (a slice it leaves as it is), not of the graph.
+        warnings.filterwarnings("ignore", message="Constant folding - Only steps=1 can be constant folded")
         torch.onnx.export(
             RawLinesToScores(model).eval(),
             (torch.rand(3, MNIST.side, 57),),

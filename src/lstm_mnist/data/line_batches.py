@@ -18,21 +18,12 @@ from lstm_mnist.data.line_composition import LineStyle, compose_line, pad_lines
 LineBatch = tuple[Tensor, Tensor, Tensor, Tensor]
 
 
-def draw_line(
-    images: Tensor,
-    labels: Tensor,
-    style: LineStyle,
-    generator: torch.Generator,
-    vary: Callable[[Tensor, torch.Generator], Tensor] | None = None,
-) -> tuple[Tensor, Tensor]:
+def draw_line(images: Tensor, labels: Tensor, style: LineStyle, generator: torch.Generator) -> tuple[Tensor, Tensor]:
     """``(line [28, width], its digits [length])``: digits drawn from ``images`` (any of them, with
-    repetition), varied by ``vary`` where given, and set in a line."""
+    repetition) and set in a line, as they are (validation and test lines are never varied)."""
     (length,) = style.draw_lengths(1, generator)
     chosen = torch.randint(len(images), (length,), generator=generator)
-    digits = images[chosen]
-    if vary is not None:
-        digits = vary(digits, generator)
-    return compose_line(digits, style, generator), labels[chosen]
+    return compose_line(images[chosen], style, generator), labels[chosen]
 
 
 def as_batch(drawn: list[tuple[Tensor, Tensor]]) -> LineBatch:

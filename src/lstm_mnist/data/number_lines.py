@@ -55,7 +55,7 @@ class NumberLinesDataModule(MNISTDataModule):
         self.lines_per_epoch = lines_per_epoch
         self.val_lines = val_lines
         self.predict_labels: dict[int, str] = {}  # position in predict_names -> the number, where known
-        self.lines: dict[str, list] = {}
+        self.lines: dict[str, FixedLines] = {}  # "val", "test": made once, composed as first read
 
     def setup(self, stage: str | None = None) -> None:
         if stage == "predict" and self.predict_path:

@@ -180,7 +180,7 @@ def number_report(tally: NumberTally) -> list[str]:
     return [
         f"whole numbers read right: {tally.accuracy:.4f} ({tally.right:,} of {tally.lines:,})",
         f"character error rate:     {tally.character_error_rate:.4f} "
-        f"({tally.errors:,} edits in {tally.digits:,} digits)",
+        f"({tally.errors:,} edit{'' if tally.errors == 1 else 's'} in {tally.digits:,} digits)",
         "most misread: " + (", ".join(misread) if misread else "none"),
     ]
 
