@@ -51,7 +51,7 @@ class NumberPageReader:
         number, probability = best_path(probabilities.numpy())
         said = f"It reads **{number}** (probability {probability:.2f})." if number else "It reads no digit."
         seen = np.kron((line * 255).round().astype(np.uint8), np.ones((SEEN_SCALE, SEEN_SCALE), dtype=np.uint8))
-        stride = max(1, line.shape[1] // len(probabilities))
+        stride = getattr(self.model.net, "column_stride", 1)  # columns a step reads
         chart = number_forms_figure([(torch.from_numpy(line), probabilities, stride, "?", number)])
         return said, seen, chart
 

@@ -31,7 +31,7 @@ class LinePictureSet:
         for index in wrong[: max(0, self.max_misread - len(self.misread))]:
             self.misread.append((lines[index, :, : widths[index]].cpu(), truths[index], reads[index]))
         probabilities = logits.float().softmax(dim=-1).cpu()
-        stride = int(widths[0] // max(int(pl_module.steps(widths[:1])), 1)) or 1
+        stride = getattr(pl_module.net, "column_stride", 1)  # columns a step reads
         for index in range(min(len(lines), CHARTED_LINES - len(self.charted))):
             line = lines[index, :, : widths[index]].cpu()
             self.charted.append((line, probabilities[index, : steps[index]], stride, truths[index], reads[index]))
