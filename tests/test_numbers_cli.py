@@ -232,3 +232,14 @@ def test_a_digit_checkpoint_under_the_number_config_reads_digits(tiny_data, tmp_
     with open(only((tmp_path / "run").rglob("predictions.csv"))) as file:
         [row] = list(csv.DictReader(file))
     assert row["prediction"] == "1"
+
+
+def test_read_numbers_with_a_digit_model_is_one_line(tmp_path):
+    from lstm_mnist.read_command import main as read_main
+    from lstm_mnist.storage.bundled_model import bundled_path
+
+    picture = tmp_path / "one.png"
+    Image.new("L", (40, 40), 255).save(picture)
+    result = call_main(read_main, ["--numbers", str(picture), "--ckpt_path", str(bundled_path())])
+    assert result.code == 1 and result.out == ""
+    assert result.err == f"error: --numbers needs a number reader: {bundled_path()} reads single digits\n"
