@@ -22,7 +22,6 @@ from PIL import Image
 from torch import Tensor
 
 from lstm_mnist.apps.export import trained_model
-from lstm_mnist.apps.number_demo import build_number_page
 from lstm_mnist.apps.program import program
 from lstm_mnist.data.picture_reading import UnreadablePicture, picture_to_mnist, read_picture
 from lstm_mnist.errors import UserInputError
@@ -42,7 +41,14 @@ KEEP_FILES_FOR = 3600
 
 
 class Reader:
-    """What the page does with a picture: read it with the model, and describe what happened."""
+    """What the page does with a picture: read it with the model, and describe what happened. A
+    page of another kind (the number page, apps/number_demo.py) changes how a picture is read, what
+    it asks for first and how many answers it shows."""
+
+    read_drawing = staticmethod(picture_to_mnist)  # a PIL image -> what ``answer`` takes
+    read_file = staticmethod(read_picture)  # a path -> the same
+    first = DRAW_FIRST  # what a page given nothing says
+    shown = 4  # the page's outputs: the answer and what goes with it
 
     def __init__(self, model: DigitClassifier) -> None:
         self.model = model
@@ -51,23 +57,22 @@ class Reader:
         """The Sketchpad's value: ``composite`` is the drawing, RGBA, ink on opaque white."""
         composite = None if sketch is None else sketch.get("composite")
         if composite is None:
-            return self.message(DRAW_FIRST)
+            return self.message(self.first)
         try:
-            return self.answer(picture_to_mnist(Image.fromarray(composite)))
-        except UnreadablePicture:  # nothing drawn: to_mnist_form finds no ink
-            return self.message(DRAW_FIRST)
+            return self.answer(self.read_drawing(Image.fromarray(composite)))
+        except UnreadablePicture:  # nothing drawn: the reading finds no ink
+            return self.message(self.first)
 
     def upload(self, path: str | None):
         if path is None:
-            return self.message(DRAW_FIRST)
+            return self.message(self.first)
         try:
-            return self.answer(read_picture(path))
+            return self.answer(self.read_file(path))
         except ValueError as error:  # UnreadablePicture, or Pillow failing on an odd file
             return self.message(f"That file could not be read: {error}.")
 
-    @staticmethod
-    def message(text: str):
-        return text, None, None, None
+    def message(self, text: str):
+        return (text,) + (None,) * (self.shown - 1)
 
     def answer(self, image: Tensor):
         with torch.inference_mode():
@@ -188,6 +193,8 @@ def main(args: list[str] | None = None, block: bool = True):
             raise UserInputError(f"port {options.port} on {options.host} is in use: choose another with --port")
         os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls out
         try:
+            from lstm_mnist.apps.number_demo import build_number_page  # here: it builds on this module's Reader
+
             build = build_number_page if isinstance(model, NumberReader) else build_page
             page = build(model, options.keep_files_for)
         except ImportError as error:

@@ -13,6 +13,8 @@ import argparse
 import sys
 import time
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -38,10 +40,11 @@ RANDOM_IMAGES = 256  # checked instead of the MNIST test set when it is not on t
 
 
 class RawPixelsToLogits(nn.Module):
-    """The exported computation: raw pixels in [0, 1] -> standardised -> read in order -> logits.
-    A module of its own so the graph holds the network and nothing of Lightning or the metrics."""
+    """The exported computation: raw pixels in [0, 1] -> standardised -> the network -> its logits
+    (a digit's, or a number reader's at every step). A module of its own so the graph holds the
+    network and nothing of Lightning or the metrics."""
 
-    def __init__(self, model: DigitClassifier) -> None:
+    def __init__(self, model: DigitClassifier | NumberReader) -> None:
         super().__init__()
         self.net = model.net
         self.standardize = model.standardize
@@ -111,56 +114,63 @@ def trained_model(ckpt_path: str) -> DigitClassifier | NumberReader:
     return (task or DigitClassifier).from_checkpoint(checkpoint, ckpt_path).eval()
 
 
+@dataclass(frozen=True)
+class ExportForm:
+    """What differs between exporting a digit classifier and a number reader: the exporter, what
+    parity is checked on and how, and the words the user is told."""
+
+    to_onnx: Callable
+    to_check: Callable  # data_dir -> (what to check, its description)
+    differences: Callable  # (onnx bytes, model, what to check) -> (answers that differ, largest difference)
+    answers: str  # "predictions", "numbers"
+    scores: str  # "logit", "score"
+    signature: str  # the file's input and output, in words
+
+
+DIGITS = ExportForm(
+    to_onnx,
+    images_to_check,
+    largest_differences,
+    "predictions",
+    "logit",
+    f"input '{INPUT}' [N, 28, 28] in [0, 1], output '{OUTPUT}' [N, 10]",
+)
+NUMBERS = ExportForm(
+    number_reader_to_onnx,
+    lines_to_check,
+    number_differences,
+    "numbers",
+    "score",
+    f"input '{LINES}' [N, 28, width] in [0, 1], output '{SCORES}' [N, steps, 11] (digits 0-9, then the blank)",
+)
+
+
 def export(ckpt_path: str, output: str, data_dir: str | None = None) -> str:
-    """Export, check parity, write ``output``; returns what to tell the user."""
+    """Export, check parity, write ``output``; returns what to tell the user. A number reader is
+    exported with a free width and checked line by line (apps/number_export.py)."""
     model = trained_model(ckpt_path)
-    if isinstance(model, NumberReader):
-        return export_number_reader(model, output, data_dir)
+    form = NUMBERS if isinstance(model, NumberReader) else DIGITS
     described_model = model.description
-    slow = " (784 steps a sequence: from 20 s to a few minutes)" if model.step_name == "pixels" else ""
+    slow = " (784 steps a sequence: from 20 s to a few minutes)" if getattr(model, "step_name", "") == "pixels" else ""
     print(f"exporting the {described_model}...{slow}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
-        onnx_bytes = to_onnx(model)
+        onnx_bytes = form.to_onnx(model)
     except ImportError as error:
         raise UserInputError(f"export needs the export extra ({error}): pip install -e '.[export]'") from error
     exported_in = time.perf_counter() - started
-    images, described = images_to_check(data_dir)
-    mismatches, largest = largest_differences(onnx_bytes, model, images)
+    checked, described = form.to_check(data_dir)
+    mismatches, largest = form.differences(onnx_bytes, model, checked)
     if mismatches or largest > TOLERANCE:
         raise UserInputError(
-            f"the ONNX graph does not match PyTorch on {described} ({mismatches} predictions differ, largest "
-            f"logit difference {largest:.1e}, allowed {TOLERANCE:.0e}); nothing was written"
+            f"the ONNX graph does not match PyTorch on {described} ({mismatches} {form.answers} differ, largest "
+            f"{form.scores} difference {largest:.1e}, allowed {TOLERANCE:.0e}); nothing was written"
         )
     write_atomically(output, lambda file: file.write(onnx_bytes))
     return (
         f"wrote {output} ({len(onnx_bytes) / 1e6:.2f} MB, exported in {exported_in:.1f} s): {described_model}; "
-        f"input '{INPUT}' [N, 28, 28] in [0, 1], output '{OUTPUT}' [N, 10]\n"
-        f"parity with PyTorch on {described}: predictions identical, largest logit difference {largest:.1e}"
-    )
-
-
-def export_number_reader(model: NumberReader, output: str, data_dir: str | None) -> str:
-    """``export`` for a number reader (apps/number_export.py): a free width, checked line by line."""
-    print(f"exporting the {model.description}...", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    try:
-        onnx_bytes = number_reader_to_onnx(model)
-    except ImportError as error:
-        raise UserInputError(f"export needs the export extra ({error}): pip install -e '.[export]'") from error
-    exported_in = time.perf_counter() - started
-    batches, described = lines_to_check(data_dir)
-    mismatches, largest = number_differences(onnx_bytes, model, batches)
-    if mismatches or largest > TOLERANCE:
-        raise UserInputError(
-            f"the ONNX graph does not match PyTorch on {described} ({mismatches} numbers differ, largest "
-            f"score difference {largest:.1e}, allowed {TOLERANCE:.0e}); nothing was written"
-        )
-    write_atomically(output, lambda file: file.write(onnx_bytes))
-    return (
-        f"wrote {output} ({len(onnx_bytes) / 1e6:.2f} MB, exported in {exported_in:.1f} s): {model.description}; "
-        f"input '{LINES}' [N, 28, width] in [0, 1], output '{SCORES}' [N, steps, 11] (digits 0-9, then the blank)\n"
-        f"parity with PyTorch on {described}: numbers identical, largest score difference {largest:.1e}"
+        f"{form.signature}\n"
+        f"parity with PyTorch on {described}: {form.answers} identical, largest {form.scores} difference {largest:.1e}"
     )
 
 

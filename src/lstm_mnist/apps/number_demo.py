@@ -5,9 +5,9 @@ forms along it, the probability of every digit and of the blank at each step."""
 
 import numpy as np
 import torch
-from PIL import Image
 
-from lstm_mnist.data.picture_reading import UnreadablePicture, picture_to_line_array, read_line_array
+from lstm_mnist.apps.demo import Reader
+from lstm_mnist.data.picture_reading import picture_to_line_array, read_line_array
 from lstm_mnist.nets.ctc_decoding import best_path
 from lstm_mnist.training.figures import number_forms_figure
 from lstm_mnist.training.number_reader import NumberReader
@@ -18,32 +18,13 @@ CANVAS = (1000, 300)  # pixels: room for eight or so digits written as large as 
 SEEN_SCALE = 4  # the line the reader saw, shown with square pixels this many screen pixels a side
 
 
-class NumberPageReader:
-    """What the page does with a picture of a number: read it, and show how."""
+class NumberPageReader(Reader):
+    """What the page does with a picture of a number: read it in line form, and show how."""
 
-    def __init__(self, model: NumberReader) -> None:
-        self.model = model
-
-    def drawing(self, sketch: dict | None):
-        composite = None if sketch is None else sketch.get("composite")
-        if composite is None:
-            return self.message(WRITE_FIRST)
-        try:
-            return self.answer(picture_to_line_array(Image.fromarray(composite)))
-        except UnreadablePicture:  # nothing written
-            return self.message(WRITE_FIRST)
-
-    def upload(self, path: str | None):
-        if path is None:
-            return self.message(WRITE_FIRST)
-        try:
-            return self.answer(read_line_array(path))
-        except ValueError as error:
-            return self.message(f"That file could not be read: {error}.")
-
-    @staticmethod
-    def message(text: str):
-        return text, None, None
+    read_drawing = staticmethod(picture_to_line_array)
+    read_file = staticmethod(read_line_array)
+    first = WRITE_FIRST
+    shown = 3  # the answer, the line seen, the chart
 
     def answer(self, line: np.ndarray):
         with torch.inference_mode():

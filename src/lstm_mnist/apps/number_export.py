@@ -12,7 +12,7 @@ import io
 import warnings
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from lstm_mnist.data.idx_files import default_data_dir, missing_files
 from lstm_mnist.data.mnist_format import MNIST
@@ -25,21 +25,11 @@ CHECKED_LINES = 300  # test lines checked one at a time, each at its own width, 
 RANDOM_WIDTHS = (40, 160)  # where MNIST is missing: random lines of two widths
 
 
-class RawLinesToScores(nn.Module):
-    """The exported computation: raw lines -> standardised -> scores at every step."""
-
-    def __init__(self, model: NumberReader) -> None:
-        super().__init__()
-        self.net = model.net
-        self.standardize = model.standardize
-
-    def forward(self, lines: Tensor) -> Tensor:
-        return self.net(self.standardize(lines))
-
-
 def number_reader_to_onnx(model: NumberReader) -> bytes:
     """The number reader as an ONNX file's bytes, batch and width left free."""
     import onnx  # noqa: F401  (the exporter needs it; missing, the caller says how to install it)
+
+    from lstm_mnist.apps.export import RawPixelsToLogits  # here: export.py imports this module
 
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -50,7 +40,7 @@ def number_reader_to_onnx(model: NumberReader) -> bytes:
         # A notice of the exporter's own optimiser (a slice it leaves as it is), not of the graph.
         warnings.filterwarnings("ignore", message="Constant folding - Only steps=1 can be constant folded")
         torch.onnx.export(
-            RawLinesToScores(model).eval(),
+            RawPixelsToLogits(model).eval(),
             (torch.rand(3, MNIST.side, 57),),
             buffer,
             dynamo=False,
